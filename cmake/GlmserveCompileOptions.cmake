@@ -1,0 +1,20 @@
+# Warnings and sanitizers as one interface target every glmserve target links (STYLE.md §11:
+# no edits of CMAKE_CXX_FLAGS, no global include_directories).
+add_library(glmserve_compile_options INTERFACE)
+target_compile_options(glmserve_compile_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow
+  $<$<BOOL:${GLMSERVE_WERROR}>:-Werror>)
+target_include_directories(glmserve_compile_options INTERFACE ${PROJECT_SOURCE_DIR}/src)
+
+if(GLMSERVE_SANITIZE)
+  target_compile_options(glmserve_compile_options INTERFACE
+    -fsanitize=${GLMSERVE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(glmserve_compile_options INTERFACE -fsanitize=${GLMSERVE_SANITIZE})
+endif()
+
+# glmserve_add_library(NAME SOURCES... DEPS ...): one library per src/ folder.
+function(glmserve_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_link_libraries(${name} PUBLIC glmserve_compile_options ${ARG_DEPS})
+endfunction()

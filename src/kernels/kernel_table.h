@@ -1,0 +1,50 @@
+// KernelTable: the per-type row kernels every matrix operation is built from.
+//
+// One entry per tensor type id. For a weight type W, `vec_dot_type` names the activation format
+// the activations are converted to before the dot product (F32, F16, BF16, Q8_0, Q8_1 or Q8_K,
+// as GGUF runtimes do: ../shared/reference/glm-gguf.md §2.5), so results agree with them.
+// `ref_kernels()` is the scalar specification (kernels/ref/); SIMD tables (avx2/, avx512/) are
+// filled from it and override what they speed up. `active_kernels()` picks one table once, from
+// cpuid and GLMSERVE_KERNELS=ref|avx2|avx512, and is what the engine uses.
+// Kernels never allocate, lock or log. Thread: tables are immutable after start-up.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "gguf/tensor_type.h"
+
+namespace glmserve::kernels {
+
+using gguf::TensorType;
+
+// Converts n floats to n values of this type (n a multiple of the block size).
+using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
+// Converts n values of this type to floats (n a multiple of the block size).
+using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
+// Dot product of n weights of this type with n activations of its vec_dot_type.
+using VecDotFn = float (*)(int64_t n, const void* weights, const void* activations);
+
+struct TypeKernels {
+    bool supported = false;
+    TensorType vec_dot_type = TensorType::F32;
+    QuantizeRowFn quantize_row = nullptr;     // null where we cannot produce this type
+    DequantizeRowFn dequantize_row = nullptr;
+    VecDotFn vec_dot = nullptr;               // null for activation-only types
+};
+
+struct KernelTable {
+    std::string_view name;  // "ref", "avx2", "avx512"
+    std::array<TypeKernels, gguf::kTensorTypeIdLimit> types{};
+
+    const TypeKernels& operator[](TensorType t) const { return types[static_cast<uint32_t>(t)]; }
+    TypeKernels& operator[](TensorType t) { return types[static_cast<uint32_t>(t)]; }
+};
+
+const KernelTable& ref_kernels();
+
+// The table chosen for this process (first call decides; logs the choice).
+const KernelTable& active_kernels();
+
+}  // namespace glmserve::kernels
