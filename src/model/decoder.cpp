@@ -1,0 +1,220 @@
+#include "model/decoder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "model/attention.h"
+#include "model/ops.h"
+
+namespace glmserve::model {
+namespace {
+
+size_t sz(int64_t n) { return static_cast<size_t>(n); }
+
+int64_t logit_rows(const SequenceChunk& c) {
+    switch (c.logits) {
+        case LogitsMode::None: return 0;
+        case LogitsMode::Last: return 1;
+        case LogitsMode::All: return static_cast<int64_t>(c.tokens.size());
+    }
+    return 0;
+}
+
+}  // namespace
+
+Decoder::Decoder(std::shared_ptr<const Model> model, const kernels::KernelTable& table,
+                 kernels::ThreadPool& pool, DecoderConfig config)
+    : model_(std::move(model)), table_(table), pool_(pool), config_(config) {
+    const HParams& hp = model_->hparams();
+    const int64_t T = config_.max_batch_tokens;
+    x_.resize(sz(T * hp.n_embd));
+    h_.resize(sz(T * hp.n_embd));
+    if (model_->weights().knobs.fused_qkv) qkv_.resize(sz(T * (hp.n_embd_q() + 2 * hp.n_embd_kv())));
+    q_.resize(sz(T * hp.n_embd_q()));
+    k_.resize(sz(T * hp.n_embd_kv()));
+    v_.resize(sz(T * hp.n_embd_kv()));
+    attn_.resize(sz(T * hp.n_embd_q()));
+    proj_.resize(sz(T * hp.n_embd));
+    const bool fused = model_->weights().knobs.fused_gate_up;
+    up_.resize(sz(T * hp.n_ff * (fused ? 2 : 1)));
+    if (!fused) gate_.resize(sz(T * hp.n_ff));
+    act_.resize(sz(T * hp.n_ff));
+    pos_.resize(sz(T));
+}
+
+Status Decoder::validate(std::span<const SequenceChunk> chunks, const KvPool& kv) const {
+    const HParams& hp = model_->hparams();
+    int64_t total = 0;
+    for (const SequenceChunk& c : chunks) {
+        if (c.tokens.empty()) return invalid_argument("a sequence chunk has no tokens");
+        if (c.blocks == nullptr || c.pos0 < 0 ||
+            c.blocks->capacity(kv.block_size()) < c.pos0 + static_cast<int64_t>(c.tokens.size())) {
+            return invalid_argument("a sequence chunk's block table does not cover its positions");
+        }
+        for (int32_t id : c.tokens) {
+            if (id < 0 || id >= hp.n_vocab) {
+                return invalid_argument(
+                    fmt::format("token id {} is out of range [0, {})", id, hp.n_vocab));
+            }
+        }
+        total += static_cast<int64_t>(c.tokens.size());
+    }
+    if (total > config_.max_batch_tokens) {
+        return invalid_argument(fmt::format("{} tokens in one step exceed max_batch_tokens {}",
+                                            total, config_.max_batch_tokens));
+    }
+    return ok_status();
+}
+
+Status Decoder::forward(std::span<const SequenceChunk> chunks, KvPool& kv,
+                        std::vector<float>& logits) {
+    GS_RETURN_IF_ERROR(validate(chunks, kv));
+    embed(chunks);
+    const ModelWeights& w = model_->weights();
+    for (int64_t il = 0; il < model_->hparams().n_layer; ++il) {
+        const LayerWeights& lw = w.layers[sz(il)];
+        attention_block(lw, il, chunks, kv);
+        ffn_block(lw);
+    }
+    compute_logits(chunks, logits);
+    return ok_status();
+}
+
+void Decoder::embed(std::span<const SequenceChunk> chunks) {
+    const int64_t E = model_->hparams().n_embd;
+    int64_t t = 0;
+    for (const SequenceChunk& c : chunks) {
+        for (size_t i = 0; i < c.tokens.size(); ++i, ++t) {
+            kernels::dequantize_row(table_, model_->weights().token_embd, c.tokens[i],
+                                    x_.data() + t * E);
+            pos_[sz(t)] = c.pos0 + static_cast<int64_t>(i);
+        }
+    }
+    n_tokens_ = t;
+}
+
+void Decoder::matmul(const kernels::WeightMatrix& w, const float* x, int64_t n_rows, float* y) {
+    kernels::matmul(table_, w, x, n_rows, y, matmul_scratch_, pool_);
+}
+
+void Decoder::project_qkv(const LayerWeights& lw) {
+    const HParams& hp = model_->hparams();
+    const int64_t T = n_tokens_, nq = hp.n_embd_q(), nkv = hp.n_embd_kv();
+    if (model_->weights().knobs.fused_qkv) {
+        // qkv: [T, nq + 2·nkv] with Q, K, V side by side in each row.
+        const int64_t width = nq + 2 * nkv;
+        matmul(lw.wqkv, h_.data(), T, qkv_.data());
+        for (int64_t t = 0; t < T; ++t) {
+            const float* row = qkv_.data() + t * width;
+            std::memcpy(q_.data() + t * nq, row, sz(nq) * sizeof(float));
+            std::memcpy(k_.data() + t * nkv, row + nq, sz(nkv) * sizeof(float));
+            std::memcpy(v_.data() + t * nkv, row + nq + nkv, sz(nkv) * sizeof(float));
+        }
+    } else {
+        matmul(lw.wq, h_.data(), T, q_.data());
+        matmul(lw.wk, h_.data(), T, k_.data());
+        matmul(lw.wv, h_.data(), T, v_.data());
+    }
+    if (!lw.bq.empty()) {
+        ops::add_bias(q_.data(), lw.bq.data(), T, nq);
+        ops::add_bias(k_.data(), lw.bk.data(), T, nkv);
+        ops::add_bias(v_.data(), lw.bv.data(), T, nkv);
+    }
+    for (int64_t t = 0; t < T; ++t) {
+        ops::rope(q_.data() + t * nq, hp.n_head, hp.n_embd_head, hp.n_rot, pos_[sz(t)],
+                  hp.rope_freq_base, hp.rope_style);
+        ops::rope(k_.data() + t * nkv, hp.n_head_kv, hp.n_embd_head, hp.n_rot, pos_[sz(t)],
+                  hp.rope_freq_base, hp.rope_style);
+    }
+}
+
+void Decoder::store_kv(int64_t il, std::span<const SequenceChunk> chunks, KvPool& kv) {
+    const int64_t nkv = model_->hparams().n_embd_kv();
+    const int32_t bs = kv.block_size();
+    int64_t t = 0;
+    for (const SequenceChunk& c : chunks) {
+        for (size_t i = 0; i < c.tokens.size(); ++i, ++t) {
+            const int64_t p = c.pos0 + static_cast<int64_t>(i);
+            const int32_t block = c.blocks->blocks[sz(p / bs)];
+            const auto slot = static_cast<int32_t>(p % bs);
+            std::memcpy(kv.k_row(block, il, slot), k_.data() + t * nkv, sz(nkv) * sizeof(float));
+            std::memcpy(kv.v_row(block, il, slot), v_.data() + t * nkv, sz(nkv) * sizeof(float));
+        }
+    }
+}
+
+void Decoder::attention_block(const LayerWeights& lw, int64_t il,
+                              std::span<const SequenceChunk> chunks, KvPool& kv) {
+    const HParams& hp = model_->hparams();
+    const int64_t T = n_tokens_, E = hp.n_embd, nq = hp.n_embd_q();
+    ops::rms_norm(x_.data(), lw.attn_norm.data(), h_.data(), T, E, hp.rms_eps);
+    project_qkv(lw);
+    store_kv(il, chunks, kv);
+
+    const AttentionShape shape{.n_head = hp.n_head,
+                               .n_head_kv = hp.n_head_kv,
+                               .head_dim = hp.n_embd_head,
+                               .scale = hp.attn_scale};
+    int64_t t0 = 0;
+    for (const SequenceChunk& c : chunks) {
+        const AttentionChunk ac{.q = q_.data() + t0 * nq,
+                                .out = attn_.data() + t0 * nq,
+                                .n_tokens = static_cast<int64_t>(c.tokens.size()),
+                                .pos0 = c.pos0,
+                                .blocks = c.blocks};
+        paged_attention(shape, ac, kv, il, scores_, pool_);
+        t0 += ac.n_tokens;
+    }
+
+    matmul(lw.wo, attn_.data(), T, proj_.data());
+    if (!lw.bo.empty()) ops::add_bias(proj_.data(), lw.bo.data(), T, E);
+    if (!lw.post_attn_norm.empty()) {
+        ops::rms_norm(proj_.data(), lw.post_attn_norm.data(), proj_.data(), T, E, hp.rms_eps);
+    }
+    ops::add_in_place(x_.data(), proj_.data(), T * E);
+}
+
+void Decoder::ffn_block(const LayerWeights& lw) {
+    const HParams& hp = model_->hparams();
+    const int64_t T = n_tokens_, E = hp.n_embd, F = hp.n_ff;
+    ops::rms_norm(x_.data(), lw.ffn_norm.data(), h_.data(), T, E, hp.rms_eps);
+    matmul(lw.ffn_up, h_.data(), T, up_.data());
+    if (model_->weights().knobs.fused_gate_up) {
+        ops::swiglu_fused(up_.data(), act_.data(), T, F);
+    } else {
+        matmul(lw.ffn_gate, h_.data(), T, gate_.data());
+        ops::swiglu(gate_.data(), up_.data(), act_.data(), T * F);
+    }
+    matmul(lw.ffn_down, act_.data(), T, proj_.data());
+    if (!lw.post_ffn_norm.empty()) {
+        ops::rms_norm(proj_.data(), lw.post_ffn_norm.data(), proj_.data(), T, E, hp.rms_eps);
+    }
+    ops::add_in_place(x_.data(), proj_.data(), T * E);
+}
+
+void Decoder::compute_logits(std::span<const SequenceChunk> chunks, std::vector<float>& logits) {
+    const HParams& hp = model_->hparams();
+    const int64_t E = hp.n_embd;
+    // Gather the rows that need logits, so the large lm-head matmul runs only on those.
+    int64_t rows = 0;
+    for (const SequenceChunk& c : chunks) rows += logit_rows(c);
+    last_rows_.resize(sz(rows * E));
+    int64_t t0 = 0, r = 0;
+    for (const SequenceChunk& c : chunks) {
+        const auto n = static_cast<int64_t>(c.tokens.size());
+        const int64_t first = c.logits == LogitsMode::All ? 0 : n - logit_rows(c);
+        for (int64_t i = first; i < n; ++i, ++r) {
+            std::memcpy(last_rows_.data() + r * E, x_.data() + (t0 + i) * E, sz(E) * sizeof(float));
+        }
+        t0 += n;
+    }
+    logits.resize(sz(rows * hp.n_vocab));
+    if (rows == 0) return;
+    ops::rms_norm(last_rows_.data(), model_->weights().output_norm.data(), last_rows_.data(), rows,
+                  E, hp.rms_eps);
+    matmul(model_->weights().output, last_rows_.data(), rows, logits.data());
+}
+
+}  // namespace glmserve::model
