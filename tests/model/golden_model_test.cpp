@@ -1,0 +1,112 @@
+// Cross-runtime check: every model and case of ../shared/golden/cases against our engine.
+//
+// Tolerances are the golden README's: F32/F16 files max |Δlogit| <= 0.01; quantized files
+// max |Δ| <= 0.25 with top-1 agreement on >= 98% of positions. Greedy continuations are
+// compared up to the first step whose reference margin is below 2 × the logit tolerance,
+// since past it rounding may legitimately pick the other token.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/generator.h"
+#include "engine/sampler.h"
+#include "kernels/kernel_table.h"
+#include "kernels/thread_pool.h"
+#include "model/model.h"
+#include "support/all_close.h"
+#include "support/golden.h"
+
+namespace glmserve {
+namespace {
+
+struct GoldenCase {
+    std::string model;
+    std::string name;
+};
+
+std::vector<GoldenCase> all_cases() {
+    std::vector<GoldenCase> cases;
+    for (const char* m : {"glm4-f32", "glm4-f16", "glm4-mqa-tied-f32", "chatglm-f16", "llama-f16",
+                          "glm4-q8_0", "glm4-q6_k", "glm4-q4_k_m", "glm4-q4_0"}) {
+        for (const char* c : {"ids-1", "ids-64", "ids-300", "text-short", "text-mixed"}) {
+            cases.push_back({m, c});
+        }
+    }
+    return cases;
+}
+
+bool is_quantized(const std::string& model) { return model.find("-q") != std::string::npos; }
+
+class GoldenModelTest : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
+    GS_REQUIRE_GOLDEN(golden);
+    const GoldenCase& gc = GetParam();
+    std::ifstream in(golden / "cases" / gc.model / (gc.name + ".json"));
+    ASSERT_TRUE(in) << "missing case file";
+    const nlohmann::json j = nlohmann::json::parse(in);
+    const auto prompt = j.at("prompt_tokens").get<std::vector<int32_t>>();
+    const auto greedy = j.at("greedy").get<std::vector<int32_t>>();
+    const auto margins = j.at("greedy_margin").get<std::vector<double>>();
+    const auto n_vocab = j.at("n_vocab").get<int64_t>();
+    const auto first_pos = j.at("logits_first_pos").get<int64_t>();
+    const std::vector<float> expected =
+        testing::read_f32_file(golden / "cases" / gc.model / (gc.name + ".logits.f32"));
+
+    const auto& table = kernels::active_kernels();
+    auto model = model::Model::load(golden / "models" / (gc.model + ".gguf"), table);
+    ASSERT_TRUE(model.ok()) << model.status().to_string();
+    ASSERT_EQ((*model)->hparams().n_vocab, n_vocab);
+    kernels::ThreadPool pool(2);
+    auto gen = engine::Generator::create(*model, table, pool, {.n_ctx = 512});
+    ASSERT_TRUE(gen.ok()) << gen.status().to_string();
+
+    auto logits = (*gen)->prompt_logits(prompt);
+    ASSERT_TRUE(logits.ok()) << logits.status().to_string();
+    const std::span<const float> actual =
+        std::span<const float>(*logits).subspan(static_cast<size_t>(first_pos * n_vocab));
+    ASSERT_EQ(actual.size(), expected.size());
+
+    const bool quantized = is_quantized(gc.model);
+    const double tol = quantized ? 0.25 : 0.01;
+    const auto report = testing::compare_all_close(actual, expected, tol, 0.0);
+    EXPECT_EQ(report.n_bad, 0u) << "max |Δlogit| " << report.max_abs_diff << " at row "
+                                << report.worst_index / n_vocab << ", token "
+                                << report.worst_index % n_vocab;
+    RecordProperty("max_abs_diff", std::to_string(report.max_abs_diff));
+
+    const size_t rows = expected.size() / static_cast<size_t>(n_vocab);
+    size_t agree = 0;
+    for (size_t r = 0; r < rows; ++r) {
+        const auto row = [&](std::span<const float> all) {
+            return all.subspan(r * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab));
+        };
+        agree += engine::argmax(row(actual)) == engine::argmax(row(expected));
+    }
+    EXPECT_GE(static_cast<double>(agree), 0.98 * static_cast<double>(rows))
+        << agree << " of " << rows << " positions agree on the top token";
+
+    engine::GenerateOptions options{.max_tokens = static_cast<int32_t>(greedy.size()),
+                                    .sampling = {.temperature = 0.0f}};
+    auto out = (*gen)->generate(prompt, options, nullptr);
+    ASSERT_TRUE(out.ok()) << out.status().to_string();
+    for (size_t i = 0; i < greedy.size() && i < out->tokens.size(); ++i) {
+        if (margins[i] < 2 * tol) break;  // from here on the reference itself is a coin toss
+        ASSERT_EQ(out->tokens[i], greedy[i]) << "greedy step " << i;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCases, GoldenModelTest, ::testing::ValuesIn(all_cases()),
+                         [](const ::testing::TestParamInfo<GoldenCase>& info) {
+                             std::string name = info.param.model + "_" + info.param.name;
+                             for (char& c : name) {
+                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                             }
+                             return name;
+                         });
+
+}  // namespace
+}  // namespace glmserve
