@@ -30,7 +30,9 @@ struct MakeModelOptions {
 
 Result<model::RandomModelSpec> build_spec(const MakeModelOptions& o) {
     GS_ASSIGN_OR_RETURN(model::RandomModelSpec s, model::random_model_preset(o.preset));
-    if (!o.arch.empty()) GS_ASSIGN_OR_RETURN(s.arch, model::parse_arch(o.arch));
+    if (!o.arch.empty()) {
+        GS_ASSIGN_OR_RETURN(s.arch, model::parse_arch(o.arch));
+    }
     if (o.n_embd) s.n_embd = *o.n_embd;
     if (o.n_layer) s.n_layer = *o.n_layer;
     if (o.n_head) s.n_head = *o.n_head;

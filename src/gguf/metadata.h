@@ -1,8 +1,9 @@
 // GGUF metadata: the key/value section, parsed and validated once, then read with typed getters.
 //
 // Strings and arrays are views into the mapped file (owner: the GgufFile that made this
-// Metadata, which must outlive it) or into storage owned by this object for metadata built in
-// memory. Numeric array elements may be unaligned in the file, so they are read with memcpy.
+// Metadata, which must outlive it) or, for metadata built in memory with the constructor, into
+// storage the caller keeps alive. Numeric array elements may be unaligned in the file, so they
+// are read with memcpy. Lookups by key go through a hash index built by the constructor.
 //
 // Getters return NotFound when the key is absent and InvalidArgument naming the key and both
 // types when it has another type. Integer getters accept any integer type whose value fits;
@@ -11,10 +12,12 @@
 // Thread: immutable after construction; safe to read from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -68,6 +71,7 @@ public:
     explicit Metadata(std::vector<KeyValue> entries);
 
     std::span<const KeyValue> entries() const { return entries_; }
+    size_t size() const { return entries_.size(); }
     bool contains(std::string_view key) const { return find(key) != nullptr; }
     const Value* find(std::string_view key) const;
 
@@ -95,6 +99,9 @@ public:
 
 private:
     std::vector<KeyValue> entries_;  // in file order; keys are unique (the reader checks)
+    // key -> index into entries_; on a duplicate key (only possible for hand-built metadata)
+    // the first entry wins. The keys view the same storage as entries_.
+    std::unordered_map<std::string_view, size_t> index_;
 };
 
 }  // namespace glmserve::gguf

@@ -8,6 +8,7 @@
 // Thread: single owner.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -26,6 +27,12 @@ public:
     GgufWriter() = default;
 
     void set_alignment(uint32_t alignment);  // power of two; also written as general.alignment
+    // The alignment the layout uses: 32, or the last power-of-two UINT32 given for
+    // general.alignment. (Other types or values for that key are written as given, which makes
+    // a file readers reject: the tests use that to build corrupt files.)
+    uint32_t alignment() const { return alignment_; }
+    size_t n_entries() const { return entries_.size(); }
+    size_t n_tensors() const { return tensors_.size(); }
 
     // Scalars. A second call with the same key replaces the value.
     void set_u8(std::string_view key, uint8_t v);
@@ -49,7 +56,9 @@ public:
     void copy_metadata(const Metadata& source);
 
     // Adds a tensor; `data` must hold exactly row_bytes(type, ne[0]) * rows bytes.
-    // `ne` in ggml order, 1..4 dims. The bytes are copied.
+    // `ne` in ggml order, 1..4 dims, each > 0. The bytes are copied. InvalidArgument naming the
+    // tensor when the name is empty, 64 bytes or longer, or already used, or the shape or the
+    // data size is wrong. Metadata keys are not validated: the reader does that.
     Status add_tensor(std::string_view name, TensorType type, std::span<const int64_t> ne,
                       std::span<const uint8_t> data);
 
@@ -73,6 +82,9 @@ private:
         std::vector<uint8_t> data;
     };
     void set_entry(Entry entry);
+    // Header, key/values, tensor infos and the padding up to the data section; `offsets`
+    // receives each tensor's offset inside the data section.
+    std::vector<uint8_t> encode_head(std::vector<uint64_t>* offsets) const;
 
     uint32_t alignment_ = 32;
     std::vector<Entry> entries_;

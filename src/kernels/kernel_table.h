@@ -5,7 +5,8 @@
 // as GGUF runtimes do: ../shared/reference/glm-gguf.md §2.5), so results agree with them.
 // `ref_kernels()` is the scalar specification (kernels/ref/); SIMD tables (avx2/, avx512/) are
 // filled from it and override what they speed up. `active_kernels()` picks one table once, from
-// cpuid and GLMSERVE_KERNELS=ref|avx2|avx512, and is what the engine uses.
+// cpuid and GLMSERVE_KERNELS=ref|avx2|avx512, and is what the engine uses; kernels do not log,
+// so the caller logs `active_kernels_reason()` (dispatch.h).
 // Kernels never allocate, lock or log. Thread: tables are immutable after start-up.
 #pragma once
 
@@ -44,7 +45,11 @@ struct KernelTable {
 
 const KernelTable& ref_kernels();
 
-// The table chosen for this process (first call decides; logs the choice).
+// The table chosen for this process (first call decides; see dispatch.h for why).
 const KernelTable& active_kernels();
+
+// True when `table` can multiply weights of `type` (supported, with a vec_dot). The model
+// loader checks this for every weight before calling matmul(), which requires it.
+bool can_matmul(const KernelTable& table, TensorType type);
 
 }  // namespace glmserve::kernels

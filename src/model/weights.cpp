@@ -114,7 +114,9 @@ Status bind_attention(TensorBinder& b, const HParams& hp, const ArchKnobs& k,
         }
     }
     GS_ASSIGN_OR_RETURN(l.wo, b.matrix(p + "attn_output.weight", nq, E));
-    if (k.attn_output_bias) GS_ASSIGN_OR_RETURN(l.bo, b.vector(p + "attn_output.bias", E));
+    if (k.attn_output_bias) {
+        GS_ASSIGN_OR_RETURN(l.bo, b.vector(p + "attn_output.bias", E));
+    }
     return ok_status();
 }
 

@@ -107,6 +107,22 @@ TEST_F(CliTest, QuantizedModelRuns) {
     EXPECT_EQ(nlohmann::json::parse(r.out).at("tokens").size(), 3u);
 }
 
+TEST_F(CliTest, GenerateWithoutModelMakesThenReusesTheDemoModel) {
+    const std::string env = "GLMSERVE_CACHE_DIR=" + (dir_ / "cache").string() + " ";
+    const std::string cmd = env + GLMSERVE_BINARY + " generate -p 'Hello' -n 4 --seed 2 2>&1";
+    const auto run_shell = [](const std::string& c) {
+        std::string out;
+        FILE* pipe = popen(c.c_str(), "r");
+        std::array<char, 4096> buf{};
+        size_t n = 0;
+        while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+        EXPECT_EQ(pclose(pipe), 0) << out;
+        return out;
+    };
+    EXPECT_NE(run_shell(cmd).find("made the built-in demo model"), std::string::npos);
+    EXPECT_EQ(run_shell(cmd).find("made the built-in demo model"), std::string::npos);
+}
+
 TEST_F(CliTest, ErrorsAreClearAndNonZero) {
     RunResult r = run("generate -m /nonexistent.gguf -p hi");
     EXPECT_EQ(r.exit_code, 1);
