@@ -1,0 +1,107 @@
+// active_kernels(): picks the KernelTable once per process (see dispatch.h).
+//
+// Order: GLMSERVE_KERNELS if set, valid and supported by the CPU; otherwise the best level the
+// CPU and OS support. No SIMD tables exist yet, so every level currently uses ref_kernels();
+// the reason string says so, and the choice of level is already tested.
+// Thread: the selection is a function-local static (initialised once, thread-safe).
+#include "kernels/dispatch.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace glmserve::kernels {
+
+namespace {
+
+bool level_supported(KernelLevel level, const CpuFeatures& cpu) {
+    switch (level) {
+        case KernelLevel::Ref: return true;
+        case KernelLevel::Avx2: return cpu.has_avx2_level();
+        case KernelLevel::Avx512: return cpu.has_avx512_level();
+    }
+    return false;
+}
+
+KernelSelection make_selection(KernelLevel level, std::string why, bool warning) {
+    KernelSelection s;
+    s.level = level;
+    s.table = &kernel_table_for_level(level);
+    s.reason = "kernels " + std::string(kernel_level_name(level)) + " (table " +
+               std::string(s.table->name) + "): " + why;
+    s.warning = warning;
+    return s;
+}
+
+}  // namespace
+
+std::string_view kernel_level_name(KernelLevel level) {
+    switch (level) {
+        case KernelLevel::Ref: return "ref";
+        case KernelLevel::Avx2: return "avx2";
+        case KernelLevel::Avx512: return "avx512";
+    }
+    return "unknown";
+}
+
+std::optional<KernelLevel> parse_kernel_level(std::string_view name) {
+    for (const KernelLevel level : {KernelLevel::Ref, KernelLevel::Avx2, KernelLevel::Avx512}) {
+        if (name == kernel_level_name(level)) return level;
+    }
+    return std::nullopt;
+}
+
+KernelLevel best_kernel_level(const CpuFeatures& cpu) {
+    if (cpu.has_avx512_level()) return KernelLevel::Avx512;
+    if (cpu.has_avx2_level()) return KernelLevel::Avx2;
+    return KernelLevel::Ref;
+}
+
+const KernelTable& kernel_table_for_level(KernelLevel level) {
+    // TODO(kernels): return the avx2 / avx512 tables once they exist. #5
+    (void)level;
+    return ref_kernels();
+}
+
+KernelSelection select_kernels(const char* env_value, const CpuFeatures& cpu) {
+    const KernelLevel best = best_kernel_level(cpu);
+    const std::string cpu_line = "cpu: " + cpu.to_string();
+    if (env_value == nullptr || *env_value == '\0') {
+        return make_selection(best, "best supported; " + cpu_line, false);
+    }
+    const std::string_view requested(env_value);
+    const std::optional<KernelLevel> level = parse_kernel_level(requested);
+    if (!level) {
+        return make_selection(best,
+                              "GLMSERVE_KERNELS=" + std::string(requested) +
+                                  " is not one of ref|avx2|avx512, using the best supported; " +
+                                  cpu_line,
+                              true);
+    }
+    if (!level_supported(*level, cpu)) {
+        return make_selection(best,
+                              "GLMSERVE_KERNELS=" + std::string(requested) +
+                                  " is not supported by this cpu, using the best supported; " +
+                                  cpu_line,
+                              true);
+    }
+    return make_selection(*level, "forced by GLMSERVE_KERNELS; " + cpu_line, false);
+}
+
+const KernelSelection& active_kernel_selection() {
+    static const KernelSelection selection = [] {
+        KernelSelection s = select_kernels(std::getenv("GLMSERVE_KERNELS"), detect_cpu_features());
+        if (s.warning) std::fprintf(stderr, "glmserve: warning: %s\n", s.reason.c_str());
+        return s;
+    }();
+    return selection;
+}
+
+std::string_view active_kernels_reason() {
+    return active_kernel_selection().reason;
+}
+
+const KernelTable& active_kernels() {
+    return *active_kernel_selection().table;
+}
+
+}  // namespace glmserve::kernels
