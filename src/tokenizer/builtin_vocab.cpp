@@ -39,6 +39,15 @@ and so do lists: first, second, third. Is this the end of the story? Not yet!
 Good tests are small, fast and exact. They compare the output of the program with the output of
 another program that nobody here wrote, and they fail loudly when the two do not agree.
 
+A stream of tokens can stop for many reasons: the model writes an end token, the request reaches
+its limit, the client goes away, or the operator drains the server before a restart. In every
+case the server must return what it has, count what happened, and free the memory it held.
+
+Memory is the scarce resource. A long prompt needs many pages of cache, and a page that is
+shared between two requests must not be freed while either of them still reads it. Careful
+accounting keeps the numbers honest: bytes in use, pages free, requests waiting, tokens per
+second.
+
 Ein Sprachmodell liest Text als eine Folge von Tokens. Le modèle de langue lit le texte comme
 une suite de jetons, et le serveur les transforme en texte pour l'utilisateur.
 语言模型把文本看作一串词元。服务器把词元变回文字。

@@ -40,7 +40,8 @@ struct Tokenizer::Loader {
     Status load_model();
     Status load_bpe();
     Status load_spm();
-    Result<int32_t> special_id(std::string_view key, int32_t fallback);
+    Result<int32_t> special_id(std::string_view key, int32_t fallback = -1,
+                               TokenType fallback_type = TokenType::Control);
     Status load_special_ids();
     Status load_flags(bool add_bos_default);
     void build_tables();
@@ -129,7 +130,8 @@ Status Tokenizer::Loader::load_spm() {
     GS_ASSIGN_OR_RETURN(params.add_space_prefix, md.get_bool_or(kAddSpacePrefixKey, true));
     tok.strip_leading_space_ = params.add_space_prefix;
     GS_RETURN_IF_ERROR(load_special_ids());
-    GS_ASSIGN_OR_RETURN(params.unknown_id, special_id("tokenizer.ggml.unknown_token_id", 0));
+    GS_ASSIGN_OR_RETURN(params.unknown_id, special_id("tokenizer.ggml.unknown_token_id", 0,
+                                                           TokenType::Unknown));
     GS_ASSIGN_OR_RETURN(tok.model_, detail::make_spm_model(tok.vocab_, std::move(params)));
     return load_flags(true);
 }
@@ -145,14 +147,21 @@ Status Tokenizer::Loader::load_model() {
                                      kModelKey, tok.model_name_));
 }
 
-// The id stored under `key`; `fallback` (-1 = none) when absent; DataLoss when out of range.
-// A SentencePiece fallback other than -1 is reported as a warning.
-Result<int32_t> Tokenizer::Loader::special_id(std::string_view key, int32_t fallback) {
+// The id stored under `key`; DataLoss when out of range. When the key is absent: `fallback`
+// if that token exists and has `fallback_type` (SentencePiece's conventional ids, reported as
+// a warning), else -1.
+Result<int32_t> Tokenizer::Loader::special_id(std::string_view key, int32_t fallback,
+                                              TokenType fallback_type) {
     auto id = md.get_u32(key);
     if (!id.ok()) {
         if (id.status().code() != StatusCode::NotFound) return id.status();
-        if (fallback >= tok.vocab_.n_tokens()) fallback = -1;
-        if (fallback >= 0) warn(fmt::format("{} is missing: using id {}", key, fallback));
+        const detail::Vocab& vocab = tok.vocab_;
+        if (fallback < 0 || fallback >= vocab.n_tokens() ||
+            vocab.type[static_cast<size_t>(fallback)] != fallback_type) {
+            return -1;
+        }
+        warn(fmt::format("{} is missing: using id {} ('{}')", key, fallback,
+                         vocab.text[static_cast<size_t>(fallback)]));
         return fallback;
     }
     if (*id >= static_cast<uint32_t>(tok.vocab_.n_tokens())) {
@@ -166,8 +175,8 @@ Status Tokenizer::Loader::load_special_ids() {
     const bool spm = tok.model_name_ == "llama";
     GS_ASSIGN_OR_RETURN(tok.bos_id_, special_id("tokenizer.ggml.bos_token_id", spm ? 1 : -1));
     GS_ASSIGN_OR_RETURN(tok.eos_id_, special_id("tokenizer.ggml.eos_token_id", spm ? 2 : -1));
-    GS_ASSIGN_OR_RETURN(tok.eot_id_, special_id("tokenizer.ggml.eot_token_id", -1));
-    GS_ASSIGN_OR_RETURN(tok.eom_id_, special_id("tokenizer.ggml.eom_token_id", -1));
+    GS_ASSIGN_OR_RETURN(tok.eot_id_, special_id("tokenizer.ggml.eot_token_id"));
+    GS_ASSIGN_OR_RETURN(tok.eom_id_, special_id("tokenizer.ggml.eom_token_id"));
     if (tok.eos_id_ < 0) warn("tokenizer.ggml.eos_token_id is missing: no end-of-sequence token");
     return ok_status();
 }
@@ -176,8 +185,8 @@ Status Tokenizer::Loader::load_flags(bool add_bos_default) {
     GS_ASSIGN_OR_RETURN(tok.add_bos_, md.get_bool_or(kAddBosKey, add_bos_default));
     GS_ASSIGN_OR_RETURN(tok.add_eos_, md.get_bool_or(kAddEosKey, false));
     if (tok.add_bos_ && tok.bos_id_ < 0) {
-        return data_loss(fmt::format("{} is true (or defaults to true for pre '{}') but there is "
-                                     "no tokenizer.ggml.bos_token_id", kAddBosKey, tok.pre_name_));
+        return data_loss(fmt::format("{} is true (or defaults to true for this vocabulary) but "
+                                     "there is no tokenizer.ggml.bos_token_id", kAddBosKey));
     }
     if (tok.add_eos_ && tok.eos_id_ < 0) {
         return data_loss(fmt::format("{} is true but there is no tokenizer.ggml.eos_token_id",
