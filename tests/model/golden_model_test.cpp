@@ -100,8 +100,9 @@ TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCases, GoldenModelTest, ::testing::ValuesIn(all_cases()),
-                         [](const ::testing::TestParamInfo<GoldenCase>& info) {
-                             std::string name = info.param.model + "_" + info.param.name;
+                         [](const ::testing::TestParamInfo<GoldenCase>& param_info) {
+                             std::string name =
+                                 param_info.param.model + "_" + param_info.param.name;
                              for (char& c : name) {
                                  if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                              }
