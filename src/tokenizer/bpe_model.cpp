@@ -75,7 +75,7 @@ private:
     const Vocab& vocab_;  // owner: the Tokenizer that owns this model
     std::unique_ptr<RegexSplitter> splitter_;
     bool ignore_merges_ = false;
-    std::array<int32_t, 256> byte_token_{};            // token id of each byte's stand-in
+    std::array<int32_t, 256> byte_token_{};             // token id of each byte's stand-in
     std::unordered_map<uint64_t, MergeTarget> merges_;  // pair_key(left id, right id) -> merge
 };
 
@@ -87,7 +87,8 @@ Status BpeModel::load(std::span<const std::string_view> merges) {
         if (byte_token_[static_cast<size_t>(b)] < 0) {
             return data_loss(fmt::format(
                 "tokenizer.ggml.tokens: byte-level vocabulary has no token for byte 0x{:02X} "
-                "(its stand-in '{}')", b, stand_in));
+                "(its stand-in '{}')",
+                b, stand_in));
         }
     }
     merges_.reserve(merges.size());
@@ -95,8 +96,8 @@ Status BpeModel::load(std::span<const std::string_view> merges) {
         const std::string_view merge = merges[rank];
         const size_t space = merge.size() > 1 ? merge.find(' ', 1) : std::string_view::npos;
         if (space == std::string_view::npos) {
-            return data_loss(fmt::format("tokenizer.ggml.merges[{}] '{}' is not 'left right'",
-                                         rank, merge));
+            return data_loss(
+                fmt::format("tokenizer.ggml.merges[{}] '{}' is not 'left right'", rank, merge));
         }
         const std::string_view left = merge.substr(0, space);
         const std::string_view right = merge.substr(space + 1);
@@ -111,15 +112,14 @@ Status BpeModel::load(std::span<const std::string_view> merges) {
             }
         }
         // The first occurrence of a pair keeps its rank (llama.cpp: bpe_ranks.emplace).
-        merges_.emplace(pair_key(ids[0], ids[1]),
-                        MergeTarget{static_cast<int32_t>(rank), ids[2]});
+        merges_.emplace(pair_key(ids[0], ids[1]), MergeTarget{static_cast<int32_t>(rank), ids[2]});
     }
     return ok_status();
 }
 
-void BpeModel::push_bigram(const std::vector<Symbol>& symbols, int32_t left, int32_t right,
-                           std::priority_queue<Bigram, std::vector<Bigram>, BigramAfter>& queue)
-    const {
+void BpeModel::push_bigram(
+    const std::vector<Symbol>& symbols, int32_t left, int32_t right,
+    std::priority_queue<Bigram, std::vector<Bigram>, BigramAfter>& queue) const {
     if (left < 0 || right < 0) return;
     const int32_t left_id = symbols[static_cast<size_t>(left)].id;
     const int32_t right_id = symbols[static_cast<size_t>(right)].id;

@@ -19,7 +19,8 @@ namespace {
 // Written for this project. Mostly plain English about serving language models, so common
 // English words and whitespace runs get their own tokens, plus a little German, French and
 // Chinese so that multi-byte characters take part in training.
-constexpr std::string_view kCorpus = R"(A language model reads text as a sequence of tokens. Before the model can
+constexpr std::string_view kCorpus =
+    R"(A language model reads text as a sequence of tokens. Before the model can
 see a single word, the tokenizer cuts the text into pieces and looks each piece up in its
 vocabulary. The model then predicts the next token, one step at a time, and the server turns
 those tokens back into text for the user.
@@ -55,10 +56,20 @@ une suite de jetons, et le serveur les transforme en texte pour l'utilisateur.
 
 // GLM-4 special tokens in the order of glm-gguf.md §4.2.
 constexpr std::array<std::string_view, 14> kSpecialTokens = {
-    "<|endoftext|>",     "[MASK]",          "[gMASK]",            "[sMASK]",
-    "<sop>",             "<eop>",           "<|system|>",         "<|user|>",
-    "<|assistant|>",     "<|observation|>", "<|begin_of_image|>", "<|end_of_image|>",
-    "<|begin_of_video|>", "<|end_of_video|>",
+    "<|endoftext|>",
+    "[MASK]",
+    "[gMASK]",
+    "[sMASK]",
+    "<sop>",
+    "<eop>",
+    "<|system|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|observation|>",
+    "<|begin_of_image|>",
+    "<|end_of_image|>",
+    "<|begin_of_video|>",
+    "<|end_of_video|>",
 };
 
 // In the style of the official GLM-4 template (§5.1/§5.2), without the tool-calling branches.

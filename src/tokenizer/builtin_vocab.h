@@ -21,14 +21,14 @@
 namespace glmserve::tokenizer {
 
 struct VocabSpec {
-    std::vector<std::string> tokens;    // index = id
-    std::vector<int32_t> token_types;   // TokenType values, one per token
-    std::vector<std::string> merges;    // "left right", index = rank
-    int32_t eos_id = -1;                // <|endoftext|>
-    int32_t eot_id = -1;                // <|user|>
-    int32_t bos_id = -1;                // [gMASK] (add_bos_token is false: never auto-added)
-    std::string pre;                    // "glm4"
-    std::string chat_template;          // Jinja source
+    std::vector<std::string> tokens;   // index = id
+    std::vector<int32_t> token_types;  // TokenType values, one per token
+    std::vector<std::string> merges;   // "left right", index = rank
+    int32_t eos_id = -1;               // <|endoftext|>
+    int32_t eot_id = -1;               // <|user|>
+    int32_t bos_id = -1;               // [gMASK] (add_bos_token is false: never auto-added)
+    std::string pre;                   // "glm4"
+    std::string chat_template;         // Jinja source
 };
 
 VocabSpec make_builtin_vocab(int n_merges = 512);

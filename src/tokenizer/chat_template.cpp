@@ -101,14 +101,17 @@ Result<std::string> render_chat(ChatTemplateKind kind, std::span<const ChatMessa
         if (!role_allowed(kind, messages[i].role)) {
             return invalid_argument(fmt::format(
                 "messages[{}].role '{}' is not supported by the {} chat template (allowed: "
-                "system, user, assistant{})", i, messages[i].role, chat_template_name(kind),
+                "system, user, assistant{})",
+                i, messages[i].role, chat_template_name(kind),
                 role_allowed(kind, "observation") ? ", observation" : ""));
         }
     }
     std::string out;
     switch (kind) {
         case ChatTemplateKind::Glm4: render_glm(false, messages, add_generation_prompt, out); break;
-        case ChatTemplateKind::ChatGlm3: render_glm(true, messages, add_generation_prompt, out); break;
+        case ChatTemplateKind::ChatGlm3:
+            render_glm(true, messages, add_generation_prompt, out);
+            break;
         case ChatTemplateKind::Llama3: render_llama3(messages, add_generation_prompt, out); break;
         case ChatTemplateKind::ChatMl: render_chatml(messages, add_generation_prompt, out); break;
     }

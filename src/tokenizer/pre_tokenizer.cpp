@@ -6,9 +6,8 @@
 #include "tokenizer/pre_tokenizer.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <fmt/format.h>
+#include <pcre2.h>
 
 #include <array>
 #include <memory>
@@ -62,7 +61,9 @@ const PreTokenizerSpec* find_pre_tokenizer(std::string_view pre_name) {
     return nullptr;
 }
 
-const PreTokenizerSpec& default_pre_tokenizer() { return kPreTokenizers[0].spec; }
+const PreTokenizerSpec& default_pre_tokenizer() {
+    return kPreTokenizers[0].spec;
+}
 
 struct RegexSplitter::Code {
     pcre2_code* code = nullptr;
@@ -120,7 +121,8 @@ Status RegexSplitter::split(std::string_view text, std::vector<std::string_view>
     uint32_t options = PCRE2_NO_UTF_CHECK;
     size_t pos = 0;
     while (pos < text.size()) {
-        const int rc = pcre2_match(code_->code, subject, text.size(), pos, options, md.get(), nullptr);
+        const int rc =
+            pcre2_match(code_->code, subject, text.size(), pos, options, md.get(), nullptr);
         if (rc == PCRE2_ERROR_NOMATCH) {
             out.push_back(text.substr(pos));
             break;

@@ -24,7 +24,7 @@ namespace {
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581
 
 struct Symbol {
-    size_t offset = 0;  // into the escaped segment
+    size_t offset = 0;   // into the escaped segment
     size_t n_bytes = 0;  // 0 once merged into its left neighbour
     int32_t prev = -1;
     int32_t next = -1;
@@ -109,7 +109,8 @@ Status SpmModel::emit(std::string_view piece, std::vector<int32_t>& out) const {
         } else {
             return failed_precondition(fmt::format(
                 "SentencePiece vocabulary has no token for byte 0x{:02X}, no <0x{:02X}> byte "
-                "token and no unknown token", static_cast<uint8_t>(c), static_cast<uint8_t>(c)));
+                "token and no unknown token",
+                static_cast<uint8_t>(c), static_cast<uint8_t>(c)));
         }
     }
     return ok_status();

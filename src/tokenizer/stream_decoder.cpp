@@ -11,6 +11,8 @@ std::string StreamDecoder::push(int32_t id) {
     return detail::take_complete_utf8(pending_, /*final=*/false);
 }
 
-std::string StreamDecoder::flush() { return detail::take_complete_utf8(pending_, /*final=*/true); }
+std::string StreamDecoder::flush() {
+    return detail::take_complete_utf8(pending_, /*final=*/true);
+}
 
 }  // namespace glmserve::tokenizer

@@ -90,7 +90,9 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool render_special)
     return out;
 }
 
-int32_t Tokenizer::n_vocab() const { return vocab_.n_tokens(); }
+int32_t Tokenizer::n_vocab() const {
+    return vocab_.n_tokens();
+}
 
 TokenType Tokenizer::token_type(int32_t id) const {
     return valid_id(id) ? vocab_.type[static_cast<size_t>(id)] : TokenType::Undefined;

@@ -91,7 +91,7 @@ public:
     bool is_end_of_generation(int32_t id) const;
 
     std::string_view model_name() const { return model_name_; }  // "gpt2" or "llama"
-    std::string_view pre_name() const { return pre_name_; }  // as in the file, or "default"
+    std::string_view pre_name() const { return pre_name_; }      // as in the file, or "default"
     // Things the loader accepted but that may degrade quality (missing pre-tokenizer, missing
     // token types, duplicate token texts, defaulted special ids).
     std::span<const std::string> warnings() const { return warnings_; }

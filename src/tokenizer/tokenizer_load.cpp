@@ -26,7 +26,9 @@ constexpr std::string_view kAddSpacePrefixKey = "tokenizer.ggml.add_space_prefix
 
 // Turns a NotFound from a getter into a message that says the key is required and why.
 Status required(const Status& status, std::string_view why) {
-    if (status.code() == StatusCode::NotFound) return not_found(fmt::format("{} ({})", status.message(), why));
+    if (status.code() == StatusCode::NotFound) {
+        return not_found(fmt::format("{} ({})", status.message(), why));
+    }
     return status;
 }
 
@@ -54,8 +56,8 @@ Status Tokenizer::Loader::load_tokens() {
     const std::span<const std::string_view> texts = *tokens;
     if (texts.empty()) return data_loss(fmt::format("{} is empty", kTokensKey));
     if (texts.size() > static_cast<size_t>(INT32_MAX)) {
-        return data_loss(fmt::format("{} has {} entries, more than int32 ids allow", kTokensKey,
-                                     texts.size()));
+        return data_loss(
+            fmt::format("{} has {} entries, more than int32 ids allow", kTokensKey, texts.size()));
     }
     detail::Vocab& vocab = tok.vocab_;
     vocab.text.assign(texts.begin(), texts.end());
@@ -69,14 +71,16 @@ Status Tokenizer::Loader::load_tokens() {
         for (size_t i = 0; i < types->size(); ++i) {
             const int64_t t = (*types)[i];
             if (t < 0 || t > static_cast<int64_t>(TokenType::Byte)) {
-                return data_loss(fmt::format("{}[{}] = {} is not a token type (0..6)",
-                                             kTokenTypeKey, i, t));
+                return data_loss(
+                    fmt::format("{}[{}] = {} is not a token type (0..6)", kTokenTypeKey, i, t));
             }
             vocab.type[i] = static_cast<TokenType>(t);
         }
     } else if (types.status().code() == StatusCode::NotFound) {
-        warn(fmt::format("{} is missing: every token is NORMAL, no special token can be "
-                         "recognised in text", kTokenTypeKey));
+        warn(
+            fmt::format("{} is missing: every token is NORMAL, no special token can be "
+                        "recognised in text",
+                        kTokenTypeKey));
     } else {
         return types.status();
     }
@@ -90,8 +94,8 @@ Status Tokenizer::Loader::load_tokens() {
         }
     }
     if (n_duplicates > 0) {
-        warn(fmt::format("{}: {} token texts occur more than once; the last id is used",
-                         kTokensKey, n_duplicates));
+        warn(fmt::format("{}: {} token texts occur more than once; the last id is used", kTokensKey,
+                         n_duplicates));
     }
     return ok_status();
 }
@@ -100,15 +104,18 @@ Status Tokenizer::Loader::load_bpe() {
     GS_ASSIGN_OR_RETURN(const std::string_view pre, md.get_string_or(kPreKey, ""));
     const detail::PreTokenizerSpec* spec = &detail::default_pre_tokenizer();
     if (pre.empty()) {
-        warn(fmt::format("{} is missing: using GPT-2's pre-tokenizer regex; tokenization may "
-                         "differ from the model's own", kPreKey));
+        warn(
+            fmt::format("{} is missing: using GPT-2's pre-tokenizer regex; tokenization may "
+                        "differ from the model's own",
+                        kPreKey));
         tok.pre_name_ = "default";
     } else {
         spec = detail::find_pre_tokenizer(pre);
         if (spec == nullptr) {
             return unimplemented(fmt::format(
                 "{} '{}' is not supported (known: gpt-2, llama-bpe, llama3, chatglm-bpe, glm4, "
-                "qwen2, default)", kPreKey, pre));
+                "qwen2, default)",
+                kPreKey, pre));
         }
         tok.pre_name_ = std::string(pre);
     }
@@ -124,14 +131,16 @@ Status Tokenizer::Loader::load_spm() {
     GS_ASSIGN_OR_RETURN(const std::string_view pre, md.get_string_or(kPreKey, "default"));
     tok.pre_name_ = std::string(pre);  // SentencePiece has no pre-tokenizer; informational only
     auto scores = md.get_float_array(kScoresKey);
-    if (!scores.ok()) return required(scores.status(), "needed by llama (SentencePiece) vocabularies");
+    if (!scores.ok()) {
+        return required(scores.status(), "needed by llama (SentencePiece) vocabularies");
+    }
     detail::SpmParams params;
     params.scores = std::move(scores).value();
     GS_ASSIGN_OR_RETURN(params.add_space_prefix, md.get_bool_or(kAddSpacePrefixKey, true));
     tok.strip_leading_space_ = params.add_space_prefix;
     GS_RETURN_IF_ERROR(load_special_ids());
-    GS_ASSIGN_OR_RETURN(params.unknown_id, special_id("tokenizer.ggml.unknown_token_id", 0,
-                                                           TokenType::Unknown));
+    GS_ASSIGN_OR_RETURN(params.unknown_id,
+                        special_id("tokenizer.ggml.unknown_token_id", 0, TokenType::Unknown));
     GS_ASSIGN_OR_RETURN(tok.model_, detail::make_spm_model(tok.vocab_, std::move(params)));
     return load_flags(true);
 }
@@ -143,8 +152,8 @@ Status Tokenizer::Loader::load_model() {
     GS_RETURN_IF_ERROR(load_tokens());
     if (tok.model_name_ == "gpt2") return load_bpe();
     if (tok.model_name_ == "llama") return load_spm();
-    return unimplemented(fmt::format("{} '{}' is not supported (expected gpt2 or llama)",
-                                     kModelKey, tok.model_name_));
+    return unimplemented(fmt::format("{} '{}' is not supported (expected gpt2 or llama)", kModelKey,
+                                     tok.model_name_));
 }
 
 // The id stored under `key`; DataLoss when out of range. When the key is absent: `fallback`
@@ -165,8 +174,8 @@ Result<int32_t> Tokenizer::Loader::special_id(std::string_view key, int32_t fall
         return fallback;
     }
     if (*id >= static_cast<uint32_t>(tok.vocab_.n_tokens())) {
-        return data_loss(fmt::format("{} = {} is out of range (n_vocab {})", key, *id,
-                                     tok.vocab_.n_tokens()));
+        return data_loss(
+            fmt::format("{} = {} is out of range (n_vocab {})", key, *id, tok.vocab_.n_tokens()));
     }
     return static_cast<int32_t>(*id);
 }
@@ -185,12 +194,14 @@ Status Tokenizer::Loader::load_flags(bool add_bos_default) {
     GS_ASSIGN_OR_RETURN(tok.add_bos_, md.get_bool_or(kAddBosKey, add_bos_default));
     GS_ASSIGN_OR_RETURN(tok.add_eos_, md.get_bool_or(kAddEosKey, false));
     if (tok.add_bos_ && tok.bos_id_ < 0) {
-        return data_loss(fmt::format("{} is true (or defaults to true for this vocabulary) but "
-                                     "there is no tokenizer.ggml.bos_token_id", kAddBosKey));
+        return data_loss(
+            fmt::format("{} is true (or defaults to true for this vocabulary) but "
+                        "there is no tokenizer.ggml.bos_token_id",
+                        kAddBosKey));
     }
     if (tok.add_eos_ && tok.eos_id_ < 0) {
-        return data_loss(fmt::format("{} is true but there is no tokenizer.ggml.eos_token_id",
-                                     kAddEosKey));
+        return data_loss(
+            fmt::format("{} is true but there is no tokenizer.ggml.eos_token_id", kAddEosKey));
     }
     return ok_status();
 }
@@ -214,14 +225,15 @@ void Tokenizer::Loader::build_tables() {
         }
     }
     std::stable_sort(tok.specials_.begin(), tok.specials_.end(), [&](int32_t a, int32_t b) {
-        return vocab.text[static_cast<size_t>(a)].size() > vocab.text[static_cast<size_t>(b)].size();
+        return vocab.text[static_cast<size_t>(a)].size() >
+               vocab.text[static_cast<size_t>(b)].size();
     });
     auto& eog = tok.end_of_generation_;
     for (const int32_t id : {tok.eos_id_, tok.eot_id_, tok.eom_id_}) {
         if (id >= 0) eog.push_back(id);
     }
-    const bool glm = tok.pre_name_ == "glm4" || tok.pre_name_ == "chatglm-bpe" ||
-                     vocab.find("[gMASK]") >= 0;
+    const bool glm =
+        tok.pre_name_ == "glm4" || tok.pre_name_ == "chatglm-bpe" || vocab.find("[gMASK]") >= 0;
     if (glm) {
         for (const std::string_view text : {"<|user|>", "<|observation|>", "<|endoftext|>"}) {
             if (const int32_t id = vocab.find(text); id >= 0) eog.push_back(id);

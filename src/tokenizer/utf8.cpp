@@ -30,7 +30,9 @@ LeadInfo lead_info(uint8_t b) {
     return {};
 }
 
-bool is_continuation(uint8_t b) { return (b & 0xC0) == 0x80; }
+bool is_continuation(uint8_t b) {
+    return (b & 0xC0) == 0x80;
+}
 
 // True when text[pos..] is a proper prefix of some well-formed sequence (so more bytes could
 // complete it).
@@ -160,7 +162,9 @@ std::string take_complete_utf8(std::string& pending, bool final) {
     return out;
 }
 
-uint32_t byte_to_code_point(uint8_t b) { return byte_tables().to_cp[b]; }
+uint32_t byte_to_code_point(uint8_t b) {
+    return byte_tables().to_cp[b];
+}
 
 std::optional<uint8_t> code_point_to_byte(uint32_t cp) {
     const ByteTables& t = byte_tables();

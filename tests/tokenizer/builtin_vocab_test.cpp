@@ -42,10 +42,20 @@ TEST(BuiltinVocab, Layout) {
                       ch->cp);
         }
     }
-    const std::vector<std::string> specials = {
-        "<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>",
-        "<|user|>", "<|assistant|>", "<|observation|>", "<|begin_of_image|>", "<|end_of_image|>",
-        "<|begin_of_video|>", "<|end_of_video|>"};
+    const std::vector<std::string> specials = {"<|endoftext|>",
+                                               "[MASK]",
+                                               "[gMASK]",
+                                               "[sMASK]",
+                                               "<sop>",
+                                               "<eop>",
+                                               "<|system|>",
+                                               "<|user|>",
+                                               "<|assistant|>",
+                                               "<|observation|>",
+                                               "<|begin_of_image|>",
+                                               "<|end_of_image|>",
+                                               "<|begin_of_video|>",
+                                               "<|end_of_video|>"};
     const size_t first = spec.tokens.size() - specials.size();
     for (size_t i = 0; i < specials.size(); ++i) {
         EXPECT_EQ(spec.tokens[first + i], specials[i]);
@@ -90,8 +100,8 @@ TEST(BuiltinVocab, EncodesEnglishIntoFewerTokensThanBytes) {
         "The server keeps the tokens of every request in the cache, and the model reads them "
         "one step at a time.";
     const auto ids = testing::must_encode(**tok, text);
-    EXPECT_LT(ids.size() * 2, text.size()) << ids.size() << " tokens for " << text.size()
-                                           << " bytes";
+    EXPECT_LT(ids.size() * 2, text.size())
+        << ids.size() << " tokens for " << text.size() << " bytes";
     EXPECT_EQ((*tok)->decode(ids), text);
 }
 

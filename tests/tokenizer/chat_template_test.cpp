@@ -24,9 +24,8 @@ TEST(ChatTemplate, Glm4MatchesTheOfficialTemplate) {
     // glm-gguf.md §5.1: no newline after the final <|assistant|>.
     EXPECT_EQ(render(ChatTemplateKind::Glm4, kSystemUser),
               "[gMASK]<sop><|system|>\nYou are helpful<|user|>\nHi<|assistant|>");
-    EXPECT_EQ(render(ChatTemplateKind::Glm4, {{"user", "Hi"},
-                                              {"assistant", "Hello!"},
-                                              {"user", "How are you?"}}),
+    EXPECT_EQ(render(ChatTemplateKind::Glm4,
+                     {{"user", "Hi"}, {"assistant", "Hello!"}, {"user", "How are you?"}}),
               "[gMASK]<sop><|user|>\nHi<|assistant|>\nHello!<|user|>\nHow are you?<|assistant|>");
     EXPECT_EQ(render(ChatTemplateKind::Glm4, {{"observation", "{\"t\": 21}"}}, false),
               "[gMASK]<sop><|observation|>\n{\"t\": 21}");

@@ -23,8 +23,8 @@ std::vector<std::string> split(std::string_view pre, std::string_view text) {
 using Pieces = std::vector<std::string>;
 
 TEST(PreTokenizer, TableKnowsTheGgufNames) {
-    for (const char* name : {"gpt-2", "llama-bpe", "llama3", "chatglm-bpe", "glm4", "qwen2",
-                             "default"}) {
+    for (const char* name :
+         {"gpt-2", "llama-bpe", "llama3", "chatglm-bpe", "glm4", "qwen2", "default"}) {
         EXPECT_NE(find_pre_tokenizer(name), nullptr) << name;
     }
     EXPECT_EQ(find_pre_tokenizer("no-such-pre"), nullptr);
@@ -58,9 +58,22 @@ TEST(PreTokenizer, Qwen2SplitsEveryDigit) {
 }
 
 TEST(PreTokenizer, PiecesCoverRandomTextExactly) {
-    const std::vector<std::string> alphabet = {"a", "Z", "7", " ", "\n", "\r", "\t", "'", "s",
-                                               "!", "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x98\x80",
-                                               "\xC2\xA0", "\xE2\x80\x89", "\xD9\xA3"};
+    const std::vector<std::string> alphabet = {"a",
+                                               "Z",
+                                               "7",
+                                               " ",
+                                               "\n",
+                                               "\r",
+                                               "\t",
+                                               "'",
+                                               "s",
+                                               "!",
+                                               "\xC3\xA9",
+                                               "\xE4\xB8\xAD",
+                                               "\xF0\x9F\x98\x80",
+                                               "\xC2\xA0",
+                                               "\xE2\x80\x89",
+                                               "\xD9\xA3"};
     std::mt19937 rng(7);
     for (const char* pre : {"gpt-2", "glm4", "qwen2"}) {
         for (int round = 0; round < 200; ++round) {

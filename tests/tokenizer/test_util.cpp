@@ -39,6 +39,8 @@ std::vector<int32_t> must_encode(const Tokenizer& tok, std::string_view text,
     return ids.ok() ? *ids : std::vector<int32_t>{};
 }
 
-bool is_valid_utf8(std::string_view text) { return detail::is_valid_utf8(text); }
+bool is_valid_utf8(std::string_view text) {
+    return detail::is_valid_utf8(text);
+}
 
 }  // namespace glmserve::tokenizer::testing

@@ -2,10 +2,10 @@
 // ../shared/golden/tokenizer (35 texts each, 105 in all, special-token parsing on) and the
 // text prompts of ../shared/golden/cases. Skips when the golden folder is absent.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "support/golden.h"
@@ -107,11 +107,12 @@ TEST(GoldenModelPrompts, TextCasesMatchTheReference) {
         auto tok = load_tokenizer(golden / "models" / (std::string(model) + ".gguf"));
         ASSERT_TRUE(tok.ok()) << model << ": " << tok.status().to_string();
         for (const char* name : {"text-short", "text-mixed"}) {
-            const nlohmann::json j = read_json(golden / "cases" / model / (std::string(name) + ".json"));
+            const nlohmann::json j =
+                read_json(golden / "cases" / model / (std::string(name) + ".json"));
             ASSERT_TRUE(j.is_object()) << model << "/" << name;
             const auto expected = j.at("prompt_tokens").get<std::vector<int32_t>>();
-            const auto ids = testing::must_encode(**tok, j.at("text").get<std::string>(),
-                                                  {.add_special = true});
+            const auto ids =
+                testing::must_encode(**tok, j.at("text").get<std::string>(), {.add_special = true});
             EXPECT_EQ(ids, expected) << model << "/" << name;
         }
     }
@@ -150,9 +151,9 @@ TEST(GoldenVocabFacts, SentencePieceVocabularyMetadata) {
     EXPECT_EQ(t.eos_id(), 2);
     EXPECT_TRUE(t.add_bos());
     EXPECT_EQ(t.token_type(13), TokenType::Byte);
-    EXPECT_EQ(t.token_bytes(13, false), "\n");               // <0x0A>
-    EXPECT_EQ(t.token_bytes(15043, false), " Hello");        // "▁Hello"
-    EXPECT_EQ(t.token_bytes(1, false), "");                  // <s> is CONTROL
+    EXPECT_EQ(t.token_bytes(13, false), "\n");         // <0x0A>
+    EXPECT_EQ(t.token_bytes(15043, false), " Hello");  // "▁Hello"
+    EXPECT_EQ(t.token_bytes(1, false), "");            // <s> is CONTROL
     EXPECT_EQ(t.token_bytes(1, true), "<s>");
     // The leading space of the first token is dropped once, also after a leading BOS.
     const std::vector<int32_t> ids = {1, 15043, 3186};

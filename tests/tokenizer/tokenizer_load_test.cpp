@@ -40,8 +40,7 @@ void expect_error(const gguf::GgufWriter& w, StatusCode code, std::string_view m
     auto tok = tokenizer_from_writer(w);
     ASSERT_FALSE(tok.ok()) << "expected " << status_code_name(code) << " mentioning " << mentions;
     EXPECT_EQ(tok.status().code(), code) << tok.status().to_string();
-    EXPECT_NE(tok.status().message().find(mentions), std::string::npos)
-        << tok.status().to_string();
+    EXPECT_NE(tok.status().message().find(mentions), std::string::npos) << tok.status().to_string();
 }
 
 TEST(TokenizerLoad, MissingOrUnsupportedModel) {
@@ -125,8 +124,8 @@ TEST(TokenizerLoad, SpecialIds) {
     w.set_bool("tokenizer.ggml.add_bos_token", true);
     expect_error(w, StatusCode::DataLoss, "tokenizer.ggml.add_bos_token");
 
-    auto tok = tokenizer_from_writer(builtin_without({"tokenizer.ggml.bos_token_id",
-                                                      "tokenizer.ggml.eos_token_id"}));
+    auto tok = tokenizer_from_writer(
+        builtin_without({"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"}));
     ASSERT_TRUE(tok.ok()) << tok.status().to_string();
     EXPECT_EQ((*tok)->bos_id(), -1);  // never a made-up id
     EXPECT_EQ((*tok)->eos_id(), -1);
@@ -204,9 +203,16 @@ gguf::GgufWriter small_spm(const std::vector<Piece>& pieces, bool byte_tokens) {
 TEST(TokenizerLoad, SentencePieceMergesHighestScoreFirst) {
     // ids (no byte tokens): 3 "▁", 4 "a", 5 "b", 6 "c", 7 "▁a", 8 "ab", 9 "bc", 10 "abc"
     auto pieces = [](float score_space_a) {
-        return std::vector<Piece>{{"\xE2\x96\x81", -1}, {"a", -1},  {"b", -1},  {"c", -1},
-                                  {"\xE2\x96\x81" "a", score_space_a},
-                                  {"ab", -3},            {"bc", -1}, {"abc", -2}};
+        return std::vector<Piece>{{"\xE2\x96\x81", -1},
+                                  {"a", -1},
+                                  {"b", -1},
+                                  {"c", -1},
+                                  {"\xE2\x96\x81"
+                                   "a",
+                                   score_space_a},
+                                  {"ab", -3},
+                                  {"bc", -1},
+                                  {"abc", -2}};
     };
     auto high = tokenizer_from_writer(small_spm(pieces(-0.5f), false));
     ASSERT_TRUE(high.ok()) << high.status().to_string();

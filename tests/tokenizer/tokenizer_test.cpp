@@ -80,7 +80,9 @@ TEST_F(BuiltinTokenizerTest, AddSpecialFollowsTheVocabulary) {
 
 TEST_F(BuiltinTokenizerTest, InvalidUtf8IsReplacedByteByByte) {
     const std::string fffd = "\xEF\xBF\xBD";
-    const auto bad = must_encode(*tok_, "ab\xFF" "c\xE4\xB8");
+    const auto bad = must_encode(*tok_,
+                                 "ab\xFF"
+                                 "c\xE4\xB8");
     EXPECT_EQ(bad, must_encode(*tok_, "ab" + fffd + "c" + fffd + fffd));
     EXPECT_EQ(tok_->decode(bad), "ab" + fffd + "c" + fffd + fffd);
     // Invalid bytes next to a special token do not stop it being recognised.
@@ -111,9 +113,24 @@ TEST_F(BuiltinTokenizerTest, GlmStopTokens) {
 }
 
 TEST_F(BuiltinTokenizerTest, RoundTripsRandomText) {
-    const std::vector<std::string> alphabet = {"the", " ", "  ", "\n", "\t", "Q", "9", "'s", ".",
-                                               "\xC3\xA9", "\xE4\xB8\xAD", "\xF0\x9F\x9A\x80",
-                                               "\xE2\x80\x8D", "\r\n", "<", "|", ">", "[gMAS"};
+    const std::vector<std::string> alphabet = {"the",
+                                               " ",
+                                               "  ",
+                                               "\n",
+                                               "\t",
+                                               "Q",
+                                               "9",
+                                               "'s",
+                                               ".",
+                                               "\xC3\xA9",
+                                               "\xE4\xB8\xAD",
+                                               "\xF0\x9F\x9A\x80",
+                                               "\xE2\x80\x8D",
+                                               "\r\n",
+                                               "<",
+                                               "|",
+                                               ">",
+                                               "[gMAS"};
     std::mt19937 rng(11);
     for (int round = 0; round < 300; ++round) {
         std::string text;

@@ -39,9 +39,13 @@ TEST(Utf8, RejectsOverlongSurrogateAndOutOfRange) {
 
 TEST(Utf8, SanitizeReplacesEachBadByte) {
     EXPECT_EQ(sanitize_utf8("ok"), "ok");
-    EXPECT_EQ(sanitize_utf8("a\xFF" "b"), "a" + kFffd + "b");
+    EXPECT_EQ(sanitize_utf8("a\xFF"
+                            "b"),
+              "a" + kFffd + "b");
     // A truncated 3-byte sequence is two bad bytes.
-    EXPECT_EQ(sanitize_utf8("\xE4\xB8" "x"), kFffd + kFffd + "x");
+    EXPECT_EQ(sanitize_utf8("\xE4\xB8"
+                            "x"),
+              kFffd + kFffd + "x");
     EXPECT_EQ(sanitize_utf8("\xE4\xB8"), kFffd + kFffd);
     EXPECT_TRUE(is_valid_utf8(sanitize_utf8("\xC0\xAF\xED\xA0\x80\x80\xF4\x90")));
 }
