@@ -28,24 +28,20 @@ void UniqueFd::reset(int fd) {
 
 Status errno_status(int err, std::string_view what, const std::filesystem::path& path) {
     // std::generic_category().message() is the thread-safe form of strerror().
-    std::string msg = std::string(what) + " '" + path.string() + "': " +
-                      std::generic_category().message(err);
+    std::string msg =
+        std::string(what) + " '" + path.string() + "': " + std::generic_category().message(err);
     switch (err) {
         case ENOENT:
-        case ENOTDIR:
-            return not_found(std::move(msg));
+        case ENOTDIR: return not_found(std::move(msg));
         case EACCES:
         case EPERM:
         case EISDIR:
-        case ENODEV:
-            return failed_precondition(std::move(msg));
+        case ENODEV: return failed_precondition(std::move(msg));
         case ENOMEM:
         case EMFILE:
         case ENFILE:
-        case ENOSPC:
-            return resource_exhausted(std::move(msg));
-        default:
-            return internal_error(std::move(msg));
+        case ENOSPC: return resource_exhausted(std::move(msg));
+        default: return internal_error(std::move(msg));
     }
 }
 

@@ -24,14 +24,16 @@ Result<std::string_view> ByteCursor::string(std::string_view what, uint64_t max_
     const uint64_t at = pos_;
     GS_ASSIGN_OR_RETURN(const uint64_t len, read<uint64_t>(what));
     if (len > max_bytes) {
-        return data_loss(fmt::format("{}: string length {} at offset {} exceeds the limit of {} "
-                                     "bytes",
-                                     what, len, at, max_bytes));
+        return data_loss(
+            fmt::format("{}: string length {} at offset {} exceeds the limit of {} "
+                        "bytes",
+                        what, len, at, max_bytes));
     }
     if (len > remaining()) {
-        return data_loss(fmt::format("{}: string length {} at offset {} runs past the end of the "
-                                     "file ({} bytes left)",
-                                     what, len, at, remaining()));
+        return data_loss(
+            fmt::format("{}: string length {} at offset {} runs past the end of the "
+                        "file ({} bytes left)",
+                        what, len, at, remaining()));
     }
     const auto* p = reinterpret_cast<const char*>(bytes_.data() + pos_);
     pos_ += len;

@@ -23,10 +23,8 @@ bool is_integer(ValueType t) {
         case ValueType::Uint32:
         case ValueType::Int32:
         case ValueType::Uint64:
-        case ValueType::Int64:
-            return true;
-        default:
-            return false;
+        case ValueType::Int64: return true;
+        default: return false;
     }
 }
 
@@ -67,7 +65,9 @@ Value element_at(const Value& arr, uint64_t i) {
     const uint8_t* p = arr.array_bytes.data() + i * value_type_size(arr.array_type);
     switch (arr.array_type) {
         case ValueType::Uint8: v.u = load<uint8_t>(p); break;
-        case ValueType::Int8: v.i = load<int8_t>(p); break;
+        case ValueType::Int8:       // sign extension is the point: INT8 is signed
+            v.i = load<int8_t>(p);  // NOLINT(bugprone-signed-char-misuse)
+            break;
         case ValueType::Uint16: v.u = load<uint16_t>(p); break;
         case ValueType::Int16: v.i = load<int16_t>(p); break;
         case ValueType::Uint32: v.u = load<uint32_t>(p); break;
@@ -169,22 +169,17 @@ uint64_t value_type_size(ValueType type) {
     switch (type) {
         case ValueType::Uint8:
         case ValueType::Int8:
-        case ValueType::Bool:
-            return 1;
+        case ValueType::Bool: return 1;
         case ValueType::Uint16:
-        case ValueType::Int16:
-            return 2;
+        case ValueType::Int16: return 2;
         case ValueType::Uint32:
         case ValueType::Int32:
-        case ValueType::Float32:
-            return 4;
+        case ValueType::Float32: return 4;
         case ValueType::Uint64:
         case ValueType::Int64:
-        case ValueType::Float64:
-            return 8;
+        case ValueType::Float64: return 8;
         case ValueType::String:
-        case ValueType::Array:
-            return 0;
+        case ValueType::Array: return 0;
     }
     return 0;
 }
@@ -314,8 +309,7 @@ std::string Metadata::describe(const Value& value) {
         return fmt::format("[{} strings]", value.array_count);
     }
     if (value.array_count > kDescribeMaxElements) {
-        return fmt::format("[{} {} values]", value.array_count,
-                           value_type_name(value.array_type));
+        return fmt::format("[{} {} values]", value.array_count, value_type_name(value.array_type));
     }
     std::string out = "[";
     for (uint64_t i = 0; i < value.array_count; ++i) {

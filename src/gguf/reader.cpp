@@ -80,9 +80,10 @@ Result<uint64_t> read_count(ByteCursor& cur, std::string_view what, uint64_t min
         return data_loss(fmt::format("{} {} is negative", what, static_cast<int64_t>(n)));
     }
     if (n > cur.remaining() / min_record_bytes) {
-        return data_loss(fmt::format("{} {} is impossible: each record needs at least {} bytes "
-                                     "and only {} bytes follow",
-                                     what, n, min_record_bytes, cur.remaining()));
+        return data_loss(
+            fmt::format("{} {} is impossible: each record needs at least {} bytes "
+                        "and only {} bytes follow",
+                        what, n, min_record_bytes, cur.remaining()));
     }
     return n;
 }
@@ -101,11 +102,11 @@ Result<Header> parse_header(ByteCursor& cur) {
     GS_ASSIGN_OR_RETURN(h.n_kv, read_count(cur, "kv_count", kMinKvBytes));
     // Both sections follow: each count fits on its own, so this sum cannot overflow.
     if (h.n_tensors * kMinTensorInfoBytes + h.n_kv * kMinKvBytes > cur.remaining()) {
-        return data_loss(fmt::format("tensor_count {} and kv_count {} need at least {} bytes, "
-                                     "only {} follow the header",
-                                     h.n_tensors, h.n_kv,
-                                     h.n_tensors * kMinTensorInfoBytes + h.n_kv * kMinKvBytes,
-                                     cur.remaining()));
+        return data_loss(
+            fmt::format("tensor_count {} and kv_count {} need at least {} bytes, "
+                        "only {} follow the header",
+                        h.n_tensors, h.n_kv,
+                        h.n_tensors * kMinTensorInfoBytes + h.n_kv * kMinKvBytes, cur.remaining()));
     }
     return h;
 }
@@ -121,7 +122,7 @@ Result<ValueType> read_value_type(ByteCursor& cur, std::string_view what) {
 template <typename T, typename Dst>
 Status read_into(ByteCursor& cur, Dst& dst, std::string_view what) {
     GS_ASSIGN_OR_RETURN(const T x, cur.read<T>(what));
-    dst = static_cast<Dst>(x);
+    dst = static_cast<Dst>(x);  // NOLINT(bugprone-signed-char-misuse): INT8 sign-extends
     return ok_status();
 }
 
@@ -150,9 +151,7 @@ Result<Value> read_scalar(ByteCursor& cur, ValueType type) {
             s = str.status();
             break;
         }
-        case ValueType::Array:
-            s = internal_error("read_scalar called for an ARRAY");
-            break;
+        case ValueType::Array: s = internal_error("read_scalar called for an ARRAY"); break;
     }
     if (!s.ok()) return s;
     return v;
@@ -183,8 +182,8 @@ Result<Value> read_array(ByteCursor& cur) {
     }
     GS_ASSIGN_OR_RETURN(v.array_count, cur.read<uint64_t>("array count"));
     if (v.array_count > kMaxArrayCount) {
-        return data_loss(fmt::format("array count {} exceeds the limit of {}", v.array_count,
-                                     kMaxArrayCount));
+        return data_loss(
+            fmt::format("array count {} exceeds the limit of {}", v.array_count, kMaxArrayCount));
     }
     if (v.array_type == ValueType::String) {
         GS_RETURN_IF_ERROR(read_string_elements(cur, v));
@@ -230,9 +229,9 @@ Result<uint32_t> alignment_of(const Metadata& md) {
     const Value* v = md.find(kAlignmentKey);
     if (v == nullptr) return kDefaultAlignment;
     if (v->type != ValueType::Uint32) {
-        return data_loss(fmt::format("key '{}' has type {}, expected UINT32", kAlignmentKey,
-                                     v->type == ValueType::Array ? "ARRAY"
-                                                                 : value_type_name(v->type)));
+        return data_loss(
+            fmt::format("key '{}' has type {}, expected UINT32", kAlignmentKey,
+                        v->type == ValueType::Array ? "ARRAY" : value_type_name(v->type)));
     }
     if (v->u == 0 || (v->u & (v->u - 1)) != 0) {
         return data_loss(fmt::format("key '{}' is {}, not a power of two", kAlignmentKey, v->u));
@@ -254,8 +253,8 @@ Status read_shape(ByteCursor& cur, TensorInfo& t) {
             return data_loss(fmt::format("ne[{}] is {}; dimensions must be > 0", d, t.ne[d]));
         }
         if (__builtin_mul_overflow(n_elements, t.ne[d], &n_elements)) {
-            return data_loss(fmt::format("element count of shape {} overflows int64",
-                                         t.shape_string()));
+            return data_loss(
+                fmt::format("element count of shape {} overflows int64", t.shape_string()));
         }
     }
     return ok_status();
@@ -266,8 +265,8 @@ Status read_type_and_offset(ByteCursor& cur, TensorInfo& t, uint32_t alignment) 
     GS_ASSIGN_OR_RETURN(const uint32_t type_id, cur.read<uint32_t>("tensor type"));
     const auto info = tensor_type_info(type_id);
     if (!info) {
-        return data_loss(fmt::format("unknown or unsupported tensor type id {}",
-                                     static_cast<int32_t>(type_id)));
+        return data_loss(
+            fmt::format("unknown or unsupported tensor type id {}", static_cast<int32_t>(type_id)));
     }
     t.type = info->type;
     if (t.ne[0] % info->block_size != 0) {
@@ -280,8 +279,8 @@ Status read_type_and_offset(ByteCursor& cur, TensorInfo& t, uint32_t alignment) 
     }
     GS_ASSIGN_OR_RETURN(t.offset, cur.read<uint64_t>("tensor offset"));
     if (t.offset % alignment != 0) {
-        return data_loss(fmt::format("offset {} is not a multiple of the alignment {}", t.offset,
-                                     alignment));
+        return data_loss(
+            fmt::format("offset {} is not a multiple of the alignment {}", t.offset, alignment));
     }
     return ok_status();
 }
@@ -318,9 +317,10 @@ Status place_tensors(std::span<const uint8_t> file, uint64_t data_offset,
                                          printable(t.name), t.offset, t.n_bytes));
         }
         if (end > size) {
-            return data_loss(fmt::format("tensor '{}': data [{}, {}) lies outside the file (size "
-                                         "{})",
-                                         printable(t.name), begin, end, size));
+            return data_loss(
+                fmt::format("tensor '{}': data [{}, {}) lies outside the file (size "
+                            "{})",
+                            printable(t.name), begin, end, size));
         }
         t.data = file.subspan(begin, t.n_bytes);
     }
@@ -370,9 +370,10 @@ Status GgufFile::State::parse() {
     // The header check bounded n_kv and n_tensors together, but strings may have used the
     // bytes since; check the tensor count again before the loop.
     if (h.n_tensors > cur.remaining() / kMinTensorInfoBytes) {
-        return data_loss(fmt::format("tensor_count {} is impossible: only {} bytes follow the "
-                                     "key/values",
-                                     h.n_tensors, cur.remaining()));
+        return data_loss(
+            fmt::format("tensor_count {} is impossible: only {} bytes follow the "
+                        "key/values",
+                        h.n_tensors, cur.remaining()));
     }
     std::unordered_set<std::string_view> seen;
     for (uint64_t i = 0; i < h.n_tensors; ++i) {
@@ -381,9 +382,10 @@ Status GgufFile::State::parse() {
     }
     data_offset = align_up(cur.offset(), alignment);
     if (!tensors.empty() && data_offset > bytes.size()) {
-        return data_loss(fmt::format("tensor data section would start at {}, past the end of the "
-                                     "file (size {})",
-                                     data_offset, bytes.size()));
+        return data_loss(
+            fmt::format("tensor data section would start at {}, past the end of the "
+                        "file (size {})",
+                        data_offset, bytes.size()));
     }
     data_offset = std::min<uint64_t>(data_offset, bytes.size());
     GS_RETURN_IF_ERROR(place_tensors(bytes, data_offset, tensors));
@@ -437,14 +439,30 @@ GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
 GgufFile::~GgufFile() = default;
 
-uint32_t GgufFile::version() const { return state_->version; }
-uint32_t GgufFile::alignment() const { return state_->alignment; }
-const Metadata& GgufFile::metadata() const { return state_->metadata; }
-std::span<const TensorInfo> GgufFile::tensors() const { return state_->tensors; }
-uint64_t GgufFile::file_bytes() const { return state_->bytes.size(); }
-uint64_t GgufFile::data_offset() const { return state_->data_offset; }
-uint64_t GgufFile::tensor_data_bytes() const { return state_->tensor_data_bytes; }
-const std::string& GgufFile::path() const { return state_->path; }
+uint32_t GgufFile::version() const {
+    return state_->version;
+}
+uint32_t GgufFile::alignment() const {
+    return state_->alignment;
+}
+const Metadata& GgufFile::metadata() const {
+    return state_->metadata;
+}
+std::span<const TensorInfo> GgufFile::tensors() const {
+    return state_->tensors;
+}
+uint64_t GgufFile::file_bytes() const {
+    return state_->bytes.size();
+}
+uint64_t GgufFile::data_offset() const {
+    return state_->data_offset;
+}
+uint64_t GgufFile::tensor_data_bytes() const {
+    return state_->tensor_data_bytes;
+}
+const std::string& GgufFile::path() const {
+    return state_->path;
+}
 
 const TensorInfo* GgufFile::find_tensor(std::string_view name) const {
     const auto it = state_->tensor_index.find(name);

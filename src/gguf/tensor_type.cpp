@@ -15,20 +15,13 @@ namespace glmserve::gguf {
 namespace {
 
 constexpr TensorTypeInfo kKnownTypes[] = {
-    {TensorType::F32, "F32", 1, 4, false},
-    {TensorType::F16, "F16", 1, 2, false},
-    {TensorType::BF16, "BF16", 1, 2, false},
-    {TensorType::Q4_0, "Q4_0", 32, 18, true},
-    {TensorType::Q4_1, "Q4_1", 32, 20, true},
-    {TensorType::Q5_0, "Q5_0", 32, 22, true},
-    {TensorType::Q5_1, "Q5_1", 32, 24, true},
-    {TensorType::Q8_0, "Q8_0", 32, 34, true},
-    {TensorType::Q8_1, "Q8_1", 32, 36, true},
-    {TensorType::Q2_K, "Q2_K", 256, 84, true},
-    {TensorType::Q3_K, "Q3_K", 256, 110, true},
-    {TensorType::Q4_K, "Q4_K", 256, 144, true},
-    {TensorType::Q5_K, "Q5_K", 256, 176, true},
-    {TensorType::Q6_K, "Q6_K", 256, 210, true},
+    {TensorType::F32, "F32", 1, 4, false},      {TensorType::F16, "F16", 1, 2, false},
+    {TensorType::BF16, "BF16", 1, 2, false},    {TensorType::Q4_0, "Q4_0", 32, 18, true},
+    {TensorType::Q4_1, "Q4_1", 32, 20, true},   {TensorType::Q5_0, "Q5_0", 32, 22, true},
+    {TensorType::Q5_1, "Q5_1", 32, 24, true},   {TensorType::Q8_0, "Q8_0", 32, 34, true},
+    {TensorType::Q8_1, "Q8_1", 32, 36, true},   {TensorType::Q2_K, "Q2_K", 256, 84, true},
+    {TensorType::Q3_K, "Q3_K", 256, 110, true}, {TensorType::Q4_K, "Q4_K", 256, 144, true},
+    {TensorType::Q5_K, "Q5_K", 256, 176, true}, {TensorType::Q6_K, "Q6_K", 256, 210, true},
     {TensorType::Q8_K, "Q8_K", 256, 292, true},
 };
 
@@ -83,9 +76,10 @@ Result<uint64_t> row_bytes(TensorType type, int64_t n_elements) {
         return invalid_argument(fmt::format("row of {} elements: count is negative", n_elements));
     }
     if (n_elements % info.block_size != 0) {
-        return invalid_argument(fmt::format("row of {} elements is not a multiple of the {} block "
-                                            "size {}",
-                                            n_elements, info.name, info.block_size));
+        return invalid_argument(
+            fmt::format("row of {} elements is not a multiple of the {} block "
+                        "size {}",
+                        n_elements, info.name, info.block_size));
     }
     const int64_t n_blocks = n_elements / info.block_size;
     if (n_blocks > std::numeric_limits<int64_t>::max() / info.block_bytes) {

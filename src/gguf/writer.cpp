@@ -7,9 +7,8 @@
 #include "gguf/writer.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -195,8 +194,8 @@ void GgufWriter::set_string(std::string_view key, std::string_view v) {
 void GgufWriter::set_string_array(std::string_view key, std::span<const std::string> v) {
     std::vector<uint8_t> payload;
     for (const std::string& s : v) put_string(payload, s);
-    set_entry({std::string(key), ValueType::Array, ValueType::String, v.size(),
-               std::move(payload)});
+    set_entry(
+        {std::string(key), ValueType::Array, ValueType::String, v.size(), std::move(payload)});
 }
 void GgufWriter::set_i32_array(std::string_view key, std::span<const int32_t> v) {
     set_entry({std::string(key), ValueType::Array, ValueType::Int32, v.size(), encode_packed(v)});
@@ -205,8 +204,7 @@ void GgufWriter::set_u32_array(std::string_view key, std::span<const uint32_t> v
     set_entry({std::string(key), ValueType::Array, ValueType::Uint32, v.size(), encode_packed(v)});
 }
 void GgufWriter::set_f32_array(std::string_view key, std::span<const float> v) {
-    set_entry({std::string(key), ValueType::Array, ValueType::Float32, v.size(),
-               encode_packed(v)});
+    set_entry({std::string(key), ValueType::Array, ValueType::Float32, v.size(), encode_packed(v)});
 }
 
 void GgufWriter::copy_metadata(const Metadata& source) {

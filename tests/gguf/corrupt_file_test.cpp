@@ -26,8 +26,9 @@ RawGguf valid_base() {
     g.kvs.push_back(testing::kv_u32("test.count", 7));
     g.kvs.push_back(testing::kv_raw(
         "test.words", testing::kTypeArray,
-        testing::enc_array(testing::kTypeString, 2,
-                           testing::concat({testing::enc_string("a"), testing::enc_string("bc")}))));
+        testing::enc_array(
+            testing::kTypeString, 2,
+            testing::concat({testing::enc_string("a"), testing::enc_string("bc")}))));
     g.tensors.push_back({"a", {8}, testing::kTensorF32, 0, std::nullopt, std::nullopt});
     g.tensors.push_back({"b", {32, 2}, testing::kTensorQ8_0, 32, std::nullopt, std::nullopt});
     g.data_bytes = 32 + 68;
@@ -67,8 +68,8 @@ std::vector<CorruptCase> header_cases() {
          StatusCode::DataLoss, "tensor_count 1099511627776 is impossible"},
         {"NegativeTensorCount", [](RawGguf& g) { g.tensor_count = ~uint64_t{0}; },
          StatusCode::DataLoss, "tensor_count -1 is negative"},
-        {"HugeKvCount", [](RawGguf& g) { g.kv_count = uint64_t{1} << 62; },
-         StatusCode::DataLoss, "kv_count 4611686018427387904 is impossible"},
+        {"HugeKvCount", [](RawGguf& g) { g.kv_count = uint64_t{1} << 62; }, StatusCode::DataLoss,
+         "kv_count 4611686018427387904 is impossible"},
         {"CountsTogetherTooBig",
          [](RawGguf& g) {
              // Each count alone fits the bytes that follow, the two together do not.
@@ -91,10 +92,10 @@ std::vector<CorruptCase> kv_cases() {
         {"StringLength2To40",
          [](RawGguf& g) { add_kv(g, kTypeString, enc_string_claiming(kTwoTo40, "abc")); },
          StatusCode::DataLoss, "string length 1099511627776 at offset"},
-        {"KeyLength2To40", [](RawGguf& g) { g.kvs[0].key_len = kTwoTo40; },
-         StatusCode::DataLoss, "key #0: string length 1099511627776 at offset 24 exceeds"},
-        {"KeyLengthPastEnd", [](RawGguf& g) { g.kvs[2].key_len = 1 << 20; },
-         StatusCode::DataLoss, "key #2: string length 1048576"},
+        {"KeyLength2To40", [](RawGguf& g) { g.kvs[0].key_len = kTwoTo40; }, StatusCode::DataLoss,
+         "key #0: string length 1099511627776 at offset 24 exceeds"},
+        {"KeyLengthPastEnd", [](RawGguf& g) { g.kvs[2].key_len = 1 << 20; }, StatusCode::DataLoss,
+         "key #2: string length 1048576"},
         {"ArrayCountOverCap",
          [](RawGguf& g) { add_kv(g, kTypeArray, enc_array(kTypeU8, uint64_t{1} << 31, {})); },
          StatusCode::DataLoss, "key 'test.bad': array count 2147483648 exceeds the limit"},
@@ -116,20 +117,26 @@ std::vector<CorruptCase> kv_cases() {
              add_kv(g, kTypeArray, enc_array(kTypeArray, 1, enc_array(kTypeU8, 1, {7})));
          },
          StatusCode::DataLoss, "key 'test.bad': arrays of arrays are not supported"},
-        {"UnknownValueType", [](RawGguf& g) { add_kv(g, 13, enc_u32(0)); },
-         StatusCode::DataLoss, "key 'test.bad': unknown value type 13"},
+        {"UnknownValueType", [](RawGguf& g) { add_kv(g, 13, enc_u32(0)); }, StatusCode::DataLoss,
+         "key 'test.bad': unknown value type 13"},
         {"NegativeValueType", [](RawGguf& g) { add_kv(g, 0xFFFFFFFF, enc_u32(0)); },
          StatusCode::DataLoss, "unknown value type -1"},
         {"UnknownArrayElementType",
-         [](RawGguf& g) { add_kv(g, kTypeArray, enc_array(99, 1, {0})); },
-         StatusCode::DataLoss, "key 'test.bad': unknown array element type 99"},
+         [](RawGguf& g) { add_kv(g, kTypeArray, enc_array(99, 1, {0})); }, StatusCode::DataLoss,
+         "key 'test.bad': unknown array element type 99"},
         {"DuplicateKey", [](RawGguf& g) { g.kvs.push_back(kv_u32("test.count", 8)); },
          StatusCode::DataLoss, "duplicate key 'test.count'"},
         {"EmptyKey", [](RawGguf& g) { g.kvs.insert(g.kvs.begin() + 1, kv_u32("", 1)); },
          StatusCode::DataLoss, "key #1 is empty"},
+    };
+}
+
+std::vector<CorruptCase> alignment_cases() {
+    using namespace testing;
+    return {
         {"AlignmentNotPowerOfTwo",
-         [](RawGguf& g) { g.kvs.push_back(kv_u32("general.alignment", 48)); },
-         StatusCode::DataLoss, "key 'general.alignment' is 48, not a power of two"},
+         [](RawGguf& g) { g.kvs.push_back(kv_u32("general.alignment", 48)); }, StatusCode::DataLoss,
+         "key 'general.alignment' is 48, not a power of two"},
         {"AlignmentZero", [](RawGguf& g) { g.kvs.push_back(kv_u32("general.alignment", 0)); },
          StatusCode::DataLoss, "key 'general.alignment' is 0, not a power of two"},
         {"AlignmentWrongType",
@@ -155,12 +162,12 @@ std::vector<CorruptCase> tensor_cases() {
     return {
         {"UnknownTensorType", [](RawGguf& g) { g.tensors[0].type = 99; }, StatusCode::DataLoss,
          "tensor 'a': unknown or unsupported tensor type id 99"},
-        {"RetiredTensorType4", [](RawGguf& g) { g.tensors[0].type = 4; },
-         StatusCode::DataLoss, "tensor 'a': unknown or unsupported tensor type id 4"},
-        {"RetiredTensorType5", [](RawGguf& g) { g.tensors[0].type = 5; },
-         StatusCode::DataLoss, "tensor type id 5"},
-        {"UnsupportedIqType", [](RawGguf& g) { g.tensors[0].type = 16; },
-         StatusCode::DataLoss, "tensor type id 16"},
+        {"RetiredTensorType4", [](RawGguf& g) { g.tensors[0].type = 4; }, StatusCode::DataLoss,
+         "tensor 'a': unknown or unsupported tensor type id 4"},
+        {"RetiredTensorType5", [](RawGguf& g) { g.tensors[0].type = 5; }, StatusCode::DataLoss,
+         "tensor type id 5"},
+        {"UnsupportedIqType", [](RawGguf& g) { g.tensors[0].type = 16; }, StatusCode::DataLoss,
+         "tensor type id 16"},
         {"NDims0", [](RawGguf& g) { g.tensors[0].n_dims = 0; }, StatusCode::DataLoss,
          "tensor 'a': n_dims 0 is outside 1..4"},
         {"NDims5",
@@ -169,17 +176,31 @@ std::vector<CorruptCase> tensor_cases() {
              g.tensors[0].ne = {8, 1, 1, 1, 1};
          },
          StatusCode::DataLoss, "tensor 'a': n_dims 5 is outside 1..4"},
-        {"Dim0", [](RawGguf& g) { g.tensors[1].ne = {32, 0}; }, StatusCode::DataLoss,
-         "tensor 'b': ne[1] is 0; dimensions must be > 0"},
+        {"Dim0",
+         [](RawGguf& g) {
+             g.tensors[1].ne = {32, 0};
+         },
+         StatusCode::DataLoss, "tensor 'b': ne[1] is 0; dimensions must be > 0"},
         {"DimNegative", [](RawGguf& g) { g.tensors[0].ne = {-8}; }, StatusCode::DataLoss,
          "tensor 'a': ne[0] is -8"},
         {"ElementCountOverflow",
-         [](RawGguf& g) { g.tensors[0].ne = {int64_t{1} << 32, int64_t{1} << 32}; },
+         [](RawGguf& g) {
+             g.tensors[0].ne = {int64_t{1} << 32, int64_t{1} << 32};
+         },
          StatusCode::DataLoss, "element count of shape [4294967296, 4294967296] overflows int64"},
         {"ByteSizeOverflow", [](RawGguf& g) { g.tensors[0].ne = {int64_t{1} << 62}; },
          StatusCode::DataLoss, "tensor 'a': byte size of shape [4611686018427387904] overflows"},
-        {"RowNotMultipleOfBlock", [](RawGguf& g) { g.tensors[1].ne = {33, 2}; },
-         StatusCode::DataLoss, "tensor 'b': ne[0] = 33 is not a multiple of the Q8_0 block size 32"},
+        {"RowNotMultipleOfBlock",
+         [](RawGguf& g) {
+             g.tensors[1].ne = {33, 2};
+         },
+         StatusCode::DataLoss,
+         "tensor 'b': ne[0] = 33 is not a multiple of the Q8_0 block size 32"},
+    };
+}
+
+std::vector<CorruptCase> placement_cases() {
+    return {
         {"OffsetMisaligned", [](RawGguf& g) { g.tensors[1].offset = 48; }, StatusCode::DataLoss,
          "tensor 'b': offset 48 is not a multiple of the alignment 32"},
         {"DataPastEof", [](RawGguf& g) { g.data_bytes = 99; }, StatusCode::DataLoss,
@@ -188,22 +209,22 @@ std::vector<CorruptCase> tensor_cases() {
          StatusCode::DataLoss, "lies outside the file (size"},
         {"OffsetOverflows", [](RawGguf& g) { g.tensors[1].offset = ~uint64_t{31}; },
          StatusCode::DataLoss, "tensor 'b': offset 18446744073709551584 + 68 bytes overflows"},
-        {"OverlappingTensors", [](RawGguf& g) { g.tensors[1].offset = 0; },
-         StatusCode::DataLoss, "tensors 'a' [0, 32) and 'b' [0, 68) overlap"},
+        {"OverlappingTensors", [](RawGguf& g) { g.tensors[1].offset = 0; }, StatusCode::DataLoss,
+         "tensors 'a' [0, 32) and 'b' [0, 68) overlap"},
         {"OverlappingOutOfOrder",
          [](RawGguf& g) {
              g.tensors[0].offset = 64;
              g.data_bytes = 128;
          },
          StatusCode::DataLoss, "tensors 'b' [32, 100) and 'a' [64, 96) overlap"},
-        {"DuplicateTensorName", [](RawGguf& g) { g.tensors[1].name = "a"; },
-         StatusCode::DataLoss, "duplicate tensor name 'a'"},
+        {"DuplicateTensorName", [](RawGguf& g) { g.tensors[1].name = "a"; }, StatusCode::DataLoss,
+         "duplicate tensor name 'a'"},
         {"TensorName64Bytes", [](RawGguf& g) { g.tensors[1].name = std::string(64, 'n'); },
          StatusCode::DataLoss, "is 64 bytes; names must be shorter than 64 bytes"},
         {"TensorNameLength2To40", [](RawGguf& g) { g.tensors[1].name_len = kTwoTo40; },
          StatusCode::DataLoss, "tensor #1 name: string length 1099511627776"},
-        {"EmptyTensorName", [](RawGguf& g) { g.tensors[0].name.clear(); },
-         StatusCode::DataLoss, "tensor #0 name is empty"},
+        {"EmptyTensorName", [](RawGguf& g) { g.tensors[0].name.clear(); }, StatusCode::DataLoss,
+         "tensor #0 name is empty"},
         {"TensorNameUnprintable",
          [](RawGguf& g) {
              g.tensors[1].name = std::string("a\n'", 3);
@@ -218,14 +239,16 @@ std::vector<CorruptCase> tensor_cases() {
              g.alignment = 1;            // and no padding is written
              g.data_bytes = 0;
          },
-         StatusCode::DataLoss, "tensor data section would start at 224, past the end of the file "
-                               "(size 223)"},
+         StatusCode::DataLoss,
+         "tensor data section would start at 224, past the end of the file "
+         "(size 223)"},
     };
 }
 
 std::vector<CorruptCase> all_cases() {
     std::vector<CorruptCase> out;
-    for (auto part : {header_cases(), kv_cases(), tensor_cases()}) {
+    for (auto part :
+         {header_cases(), kv_cases(), alignment_cases(), tensor_cases(), placement_cases()}) {
         out.insert(out.end(), part.begin(), part.end());
     }
     return out;
@@ -272,9 +295,9 @@ TEST(CorruptFileBaseTest, EveryPrefixOfWriterFileIsRejected) {
     w.set_string_array("t.words", words);
     const std::vector<int32_t> ints = {1, -2, 3};
     w.set_i32_array("t.ints", ints);
-    const std::vector<uint8_t> f32_data(4 * 16, 0x3c);
+    const std::vector<uint8_t> f32_data(size_t{4} * 16, 0x3c);
     ASSERT_TRUE(w.add_tensor("f", TensorType::F32, std::vector<int64_t>{16}, f32_data).ok());
-    const std::vector<uint8_t> q_data(34 * 16, 0x11);  // 544 bytes: a multiple of 32
+    const std::vector<uint8_t> q_data(size_t{34} * 16, 0x11);  // 544 bytes: a multiple of 32
     ASSERT_TRUE(w.add_tensor("q", TensorType::Q8_0, std::vector<int64_t>{64, 8}, q_data).ok());
     expect_every_prefix_rejected(w.to_bytes());
 }
@@ -285,8 +308,8 @@ TEST(CorruptFileBaseTest, SingleByteChangesNeverCrash) {
     const Bytes base = valid_base().bytes();
     size_t n_rejected = 0;
     for (size_t i = 0; i < base.size(); ++i) {
-        for (uint8_t v : {uint8_t{0x00}, uint8_t{0x01}, uint8_t{0x7f}, uint8_t{0x80},
-                          uint8_t{0xff}}) {
+        for (uint8_t v :
+             {uint8_t{0x00}, uint8_t{0x01}, uint8_t{0x7f}, uint8_t{0x80}, uint8_t{0xff}}) {
             Bytes bytes = base;
             bytes[i] = v;
             const auto file = GgufFile::from_bytes(bytes);

@@ -82,8 +82,7 @@ TEST_F(MetadataTest, WrongTypeIsInvalidArgumentNamingBothTypes) {
                 "ARRAY of FLOAT32");
     expect_code(md().get_float_array("ints").status(), StatusCode::InvalidArgument,
                 "expected ARRAY of FLOAT32 or FLOAT64");
-    expect_code(md().get_array_size("s").status(), StatusCode::InvalidArgument,
-                "expected ARRAY");
+    expect_code(md().get_array_size("s").status(), StatusCode::InvalidArgument, "expected ARRAY");
     expect_code(md().get_u32("words").status(), StatusCode::InvalidArgument, "ARRAY of STRING");
 }
 

@@ -25,7 +25,7 @@ inline constexpr uint32_t kTensorF32 = 0, kTensorQ8_0 = 8;
 struct RawKv {
     std::string key;
     uint32_t type = kTypeU32;
-    Bytes value;  // the encoded bytes after the type tag
+    Bytes value;                      // the encoded bytes after the type tag
     std::optional<uint64_t> key_len;  // written as the key's length instead of key.size()
 };
 
@@ -34,7 +34,7 @@ struct RawTensor {
     std::vector<int64_t> ne;
     uint32_t type = kTensorF32;
     uint64_t offset = 0;
-    std::optional<uint32_t> n_dims;  // written instead of ne.size() when set
+    std::optional<uint32_t> n_dims;    // written instead of ne.size() when set
     std::optional<uint64_t> name_len;  // written as the name's length instead of name.size()
 };
 

@@ -16,9 +16,9 @@ class TempDir {
 public:
     TempDir() {
         static std::atomic<int> counter{0};
-        path_ = std::filesystem::temp_directory_path() /
-                ("glmserve-gguf-test-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(counter++));
+        path_ =
+            std::filesystem::temp_directory_path() /
+            ("glmserve-gguf-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         std::filesystem::create_directories(path_);
     }
     TempDir(const TempDir&) = delete;

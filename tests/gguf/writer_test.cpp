@@ -110,12 +110,12 @@ void expect_every_value_type(const Metadata& md) {
     EXPECT_EQ(*md.get_int_array("v.uints"), (std::vector<int64_t>{0, 4294967295}));
     EXPECT_EQ(*md.get_float_array("v.floats"), (std::vector<float>{0.0f, -1.25f, 3e38f}));
     EXPECT_EQ(*md.get_array_size("v.empty_floats"), 0u);
-    const Value* types[] = {md.find("v.u8"), md.find("v.i8"), md.find("v.u16"), md.find("v.i16"),
-                            md.find("v.u32"), md.find("v.i32"), md.find("v.u64"),
-                            md.find("v.i64"), md.find("v.f32"), md.find("v.f64")};
-    const ValueType expected[] = {ValueType::Uint8,  ValueType::Int8,    ValueType::Uint16,
-                                  ValueType::Int16,  ValueType::Uint32,  ValueType::Int32,
-                                  ValueType::Uint64, ValueType::Int64,   ValueType::Float32,
+    const Value* types[] = {md.find("v.u8"),  md.find("v.i8"),  md.find("v.u16"), md.find("v.i16"),
+                            md.find("v.u32"), md.find("v.i32"), md.find("v.u64"), md.find("v.i64"),
+                            md.find("v.f32"), md.find("v.f64")};
+    const ValueType expected[] = {ValueType::Uint8,  ValueType::Int8,   ValueType::Uint16,
+                                  ValueType::Int16,  ValueType::Uint32, ValueType::Int32,
+                                  ValueType::Uint64, ValueType::Int64,  ValueType::Float32,
                                   ValueType::Float64};
     for (size_t i = 0; i < std::size(types); ++i) EXPECT_EQ(types[i]->type, expected[i]) << i;
 }
@@ -140,10 +140,11 @@ void expect_tensors(const GgufFile& file, std::span<const uint8_t> bytes,
         }
         EXPECT_EQ(t.offset, expected_offset);
         EXPECT_EQ(t.n_bytes, specs[i].data.size());
-        EXPECT_EQ(static_cast<uint64_t>(t.data.data() - bytes.data()), file.data_offset() + t.offset);
+        EXPECT_EQ(static_cast<uint64_t>(t.data.data() - bytes.data()),
+                  file.data_offset() + t.offset);
         EXPECT_EQ((file.data_offset() + t.offset) % align, 0u);
-        EXPECT_TRUE(std::equal(t.data.begin(), t.data.end(), specs[i].data.begin(),
-                               specs[i].data.end()));
+        EXPECT_TRUE(
+            std::equal(t.data.begin(), t.data.end(), specs[i].data.begin(), specs[i].data.end()));
         EXPECT_EQ(file.find_tensor(specs[i].name), &t);
         expected_offset += (t.n_bytes + align - 1) / align * align;
         total += t.n_bytes;
