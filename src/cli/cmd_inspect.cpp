@@ -65,7 +65,7 @@ uint64_t print_memory(const model::Model& m, int64_t n_ctx, int64_t max_batch_to
                 static_cast<long long>(hp.n_head_kv), static_cast<long long>(hp.n_embd_head),
                 static_cast<long long>(hp.n_rot), static_cast<long long>(hp.n_ff),
                 static_cast<long long>(hp.n_vocab), static_cast<long long>(hp.n_ctx_train));
-    std::printf("memory for a %lld-token context: weights %s (mapped) + KV %s (%s/token, f32) + "
+    std::printf("memory for a %lld-token context: weights %s (mapped) + KV %s (%s/token, f16) + "
                 "buffers %s = %s\n",
                 static_cast<long long>(n_ctx), format_bytes(m.weight_bytes()).c_str(),
                 format_bytes(kv).c_str(),

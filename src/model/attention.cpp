@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/float16.h"
+
 namespace glmserve::model {
 namespace {
 
-// One query head of one token: out[d] = Σ_p softmax_p(q·k_p · scale) v_p[d].
+// One query head of one token: out[d] = Σ_p softmax_p(q·k_p · scale) v_p[d], with K and V
+// read from f16 and everything else in f32.
 void attend_one(const AttentionShape& s, const float* q, float* out, int64_t n_pos,
                 const BlockTable& blocks, KvPool& kv, int64_t il, int64_t kv_head,
                 float* scores) {
@@ -14,10 +17,10 @@ void attend_one(const AttentionShape& s, const float* q, float* out, int64_t n_p
     const int64_t kv_off = kv_head * s.head_dim;
     float max_score = -INFINITY;
     for (int64_t p = 0; p < n_pos; ++p) {
-        const float* k = kv.k_row(blocks.blocks[static_cast<size_t>(p / bs)], il,
+        const uint16_t* k = kv.k_row(blocks.blocks[static_cast<size_t>(p / bs)], il,
                                   static_cast<int32_t>(p % bs)) + kv_off;
         float dot = 0.0f;
-        for (int64_t d = 0; d < s.head_dim; ++d) dot += q[d] * k[d];
+        for (int64_t d = 0; d < s.head_dim; ++d) dot += q[d] * kernels::fp16_to_fp32(k[d]);
         scores[p] = dot * s.scale;
         max_score = std::max(max_score, scores[p]);
     }
@@ -29,10 +32,10 @@ void attend_one(const AttentionShape& s, const float* q, float* out, int64_t n_p
     const float inv_sum = 1.0f / sum;
     std::fill(out, out + s.head_dim, 0.0f);
     for (int64_t p = 0; p < n_pos; ++p) {
-        const float* v = kv.v_row(blocks.blocks[static_cast<size_t>(p / bs)], il,
+        const uint16_t* v = kv.v_row(blocks.blocks[static_cast<size_t>(p / bs)], il,
                                   static_cast<int32_t>(p % bs)) + kv_off;
         const float w = scores[p] * inv_sum;
-        for (int64_t d = 0; d < s.head_dim; ++d) out[d] += w * v[d];
+        for (int64_t d = 0; d < s.head_dim; ++d) out[d] += w * kernels::fp16_to_fp32(v[d]);
     }
 }
 

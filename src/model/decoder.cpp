@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/float16.h"
 #include "model/attention.h"
 #include "model/ops.h"
 
@@ -139,8 +140,12 @@ void Decoder::store_kv(int64_t il, std::span<const SequenceChunk> chunks, KvPool
             const int64_t p = c.pos0 + static_cast<int64_t>(i);
             const int32_t block = c.blocks->blocks[sz(p / bs)];
             const auto slot = static_cast<int32_t>(p % bs);
-            std::memcpy(kv.k_row(block, il, slot), k_.data() + t * nkv, sz(nkv) * sizeof(float));
-            std::memcpy(kv.v_row(block, il, slot), v_.data() + t * nkv, sz(nkv) * sizeof(float));
+            uint16_t* k_dst = kv.k_row(block, il, slot);
+            uint16_t* v_dst = kv.v_row(block, il, slot);
+            for (int64_t d = 0; d < nkv; ++d) {
+                k_dst[d] = kernels::fp32_to_fp16(k_[sz(t * nkv + d)]);
+                v_dst[d] = kernels::fp32_to_fp16(v_[sz(t * nkv + d)]);
+            }
         }
     }
 }

@@ -49,9 +49,7 @@ struct HParams {
 // within the head. Warnings (e.g. a GLM file without rope.dimension_count) go to `warnings`.
 Result<HParams> read_hparams(const gguf::Metadata& md, std::string* warnings);
 
-// Bytes of KV cache one token needs with f32 K and V in every layer.
-inline int64_t kv_bytes_per_token(const HParams& hp, int64_t bytes_per_value = 4) {
-    return 2 * hp.n_layer * hp.n_embd_kv() * bytes_per_value;
-}
+// Bytes of KV cache one token needs: f16 K and V in every layer (model/paged_kv.h).
+inline int64_t kv_bytes_per_token(const HParams& hp) { return 2 * hp.n_layer * hp.n_embd_kv() * 2; }
 
 }  // namespace glmserve::model

@@ -7,10 +7,10 @@
 namespace glmserve::model {
 
 KvPool::KvPool(const KvPoolConfig& config) : config_(config) {
-    block_floats_ = config.n_layer * 2 * config.block_size * config.n_embd_kv;
-    n_blocks_ = static_cast<int32_t>(config.pool_bytes / (block_floats_ * 4));
-    storage_ = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(block_floats_) *
-                                                       static_cast<size_t>(n_blocks_));
+    block_values_ = config.n_layer * 2 * config.block_size * config.n_embd_kv;
+    n_blocks_ = static_cast<int32_t>(config.pool_bytes / block_bytes());
+    storage_ = std::make_unique_for_overwrite<uint16_t[]>(static_cast<size_t>(block_values_) *
+                                                          static_cast<size_t>(n_blocks_));
     ref_counts_.assign(static_cast<size_t>(n_blocks_), 0);
     free_list_.reserve(static_cast<size_t>(n_blocks_));
     for (int32_t b = n_blocks_ - 1; b >= 0; --b) free_list_.push_back(b);
@@ -20,7 +20,8 @@ Result<std::unique_ptr<KvPool>> KvPool::create(const KvPoolConfig& config) {
     if (config.n_layer <= 0 || config.n_embd_kv <= 0 || config.block_size <= 0) {
         return invalid_argument("KV pool needs positive layer count, KV width and block size");
     }
-    const int64_t block_bytes = config.n_layer * 2 * config.block_size * config.n_embd_kv * 4;
+    const int64_t block_bytes =
+        config.n_layer * 2 * config.block_size * config.n_embd_kv * int64_t{sizeof(uint16_t)};
     if (config.pool_bytes < block_bytes) {
         return invalid_argument(fmt::format("KV memory {} bytes is less than one block ({} bytes)",
                                             config.pool_bytes, block_bytes));
@@ -57,7 +58,7 @@ void KvPool::release(int32_t block) {
     if (--ref_counts_[static_cast<size_t>(block)] == 0) free_list_.push_back(block);
 }
 
-float* KvPool::row(int32_t block, int64_t il, int kv, int32_t slot) {
+uint16_t* KvPool::row(int32_t block, int64_t il, int kv, int32_t slot) {
     GS_DCHECK(block >= 0 && block < n_blocks_ && slot >= 0 && slot < config_.block_size);
     const int64_t index =
         ((static_cast<int64_t>(block) * config_.n_layer + il) * 2 + kv) * config_.block_size +

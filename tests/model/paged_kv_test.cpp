@@ -9,7 +9,7 @@ namespace {
 
 std::unique_ptr<KvPool> make_pool(int64_t n_blocks) {
     const KvPoolConfig c{.n_layer = 2, .n_embd_kv = 8, .block_size = 4,
-                         .pool_bytes = n_blocks * 2 * 2 * 4 * 8 * 4};
+                         .pool_bytes = n_blocks * 2 * 2 * 4 * 8 * 2};
     auto pool = KvPool::create(c);
     EXPECT_TRUE(pool.ok());
     return std::move(pool).value();
@@ -17,11 +17,11 @@ std::unique_ptr<KvPool> make_pool(int64_t n_blocks) {
 
 TEST(KvPool, SizeIsTheByteBudgetInWholeBlocks) {
     auto pool = KvPool::create(
-        {.n_layer = 2, .n_embd_kv = 8, .block_size = 4, .pool_bytes = 3 * 512 + 100});
+        {.n_layer = 2, .n_embd_kv = 8, .block_size = 4, .pool_bytes = 3 * 256 + 100});
     ASSERT_TRUE(pool.ok());
     EXPECT_EQ((*pool)->n_blocks(), 3);
-    EXPECT_EQ((*pool)->block_bytes(), 512);
-    EXPECT_LE((*pool)->pool_bytes(), 3 * 512 + 100);
+    EXPECT_EQ((*pool)->block_bytes(), 256);  // 2 layers × (K, V) × 4 slots × 8 values × f16
+    EXPECT_LE((*pool)->pool_bytes(), 3 * 256 + 100);
 }
 
 TEST(KvPool, BudgetBelowOneBlockIsRejected) {
@@ -57,7 +57,7 @@ TEST(KvPool, SharedBlockReturnsOnlyAfterLastRelease) {
 
 TEST(KvPool, RowsOfDifferentBlocksLayersAndSlotsDoNotOverlap) {
     auto pool = make_pool(2);
-    std::set<float*> rows;
+    std::set<uint16_t*> rows;
     for (int32_t b = 0; b < 2; ++b) {
         for (int64_t il = 0; il < 2; ++il) {
             for (int32_t s = 0; s < 4; ++s) {
