@@ -37,6 +37,8 @@ struct GoldenCase {
     std::string name;
 };
 
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.model << "/" << c.name; }
+
 std::vector<GoldenCase> all_cases() {
     std::vector<GoldenCase> cases;
     for (const char* m : {"glm4-f32", "glm4-f16", "glm4-mqa-tied-f32", "chatglm-f16", "llama-f16",
