@@ -9,6 +9,8 @@
 
 #include "common/system_info.h"
 #include "gguf/writer.h"
+#include "kernels/dispatch.h"
+#include "obs/logging.h"
 #include "model/random_model.h"
 #include "tokenizer/builtin_vocab.h"
 
@@ -44,8 +46,16 @@ Result<std::vector<int32_t>> parse_token_list(std::string_view text) {
 int resolve_threads(int requested) { return requested > 0 ? requested : physical_core_count(); }
 
 Result<std::shared_ptr<const model::Model>> load_model(const std::filesystem::path& path) {
-    auto m = model::Model::load(path, kernels::active_kernels());
+    const kernels::KernelSelection& selection = kernels::active_kernel_selection();
+    auto log = obs::logger("model");
+    if (selection.warning) {
+        log->warn("{}", selection.reason);
+    } else {
+        log->debug("{}", selection.reason);
+    }
+    auto m = model::Model::load(path, *selection.table);
     if (!m.ok()) return m.status().with_context(path.string());
+    if (!(*m)->warnings().empty()) log->warn("{}: {}", path.string(), (*m)->warnings());
     return m;
 }
 

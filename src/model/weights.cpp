@@ -23,7 +23,7 @@ public:
             return data_loss(fmt::format("tensor '{}' has shape {}, expected [{}, {}]", name,
                                          t->shape_string(), n_in, n_out));
         }
-        if (!table_[t->type].supported || table_[t->type].vec_dot == nullptr) {
+        if (!kernels::can_matmul(table_, t->type)) {
             return unimplemented(fmt::format("tensor '{}' has type {}, which this build cannot "
                                              "multiply",
                                              name, gguf::tensor_type_name(t->type)));
