@@ -10,8 +10,8 @@
 #include "common/system_info.h"
 #include "gguf/writer.h"
 #include "kernels/dispatch.h"
-#include "obs/logging.h"
 #include "model/random_model.h"
+#include "obs/logging.h"
 #include "tokenizer/builtin_vocab.h"
 
 namespace glmserve::cli {
@@ -33,9 +33,10 @@ Result<std::vector<int32_t>> parse_token_list(std::string_view text) {
         int32_t id = 0;
         const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
         if (item.empty() || ec != std::errc() || ptr != item.data() + item.size() || id < 0) {
-            return invalid_argument(fmt::format("--tokens: '{}' is not a token id (expected "
-                                                "comma-separated non-negative integers)",
-                                                item));
+            return invalid_argument(
+                fmt::format("--tokens: '{}' is not a token id (expected "
+                            "comma-separated non-negative integers)",
+                            item));
         }
         ids.push_back(id);
         start = end + 1;
@@ -43,7 +44,9 @@ Result<std::vector<int32_t>> parse_token_list(std::string_view text) {
     return ids;
 }
 
-int resolve_threads(int requested) { return requested > 0 ? requested : physical_core_count(); }
+int resolve_threads(int requested) {
+    return requested > 0 ? requested : physical_core_count();
+}
 
 Result<std::shared_ptr<const model::Model>> load_model(const std::filesystem::path& path) {
     const kernels::KernelSelection& selection = kernels::active_kernel_selection();
@@ -85,8 +88,8 @@ Result<std::filesystem::path> ensure_demo_model() {
     if (std::filesystem::exists(path, ec)) return path;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-        return unavailable(fmt::format("cannot create cache folder {}: {}", dir.string(),
-                                       ec.message()));
+        return unavailable(
+            fmt::format("cannot create cache folder {}: {}", dir.string(), ec.message()));
     }
     const tokenizer::VocabSpec vocab = tokenizer::make_builtin_vocab();
     GS_ASSIGN_OR_RETURN(model::RandomModelSpec spec, model::random_model_preset("demo"));

@@ -27,8 +27,8 @@ struct GenerateCliOptions {
     std::string system;
     std::string chat_template;
     int32_t n_predict = 64;
-    engine::SamplingParams sampling{.temperature = 0.8f, .top_k = 40, .top_p = 0.95f,
-                                    .min_p = 0.05f};
+    engine::SamplingParams sampling{
+        .temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f};
     int64_t seed = -1;
     int threads = 0;
     int64_t n_ctx = 4096;
@@ -45,14 +45,15 @@ Result<tokenizer::ChatTemplateKind> pick_template(const GenerateCliOptions& o,
         GS_ASSIGN_OR_RETURN(const std::string_view source,
                             md.get_string("tokenizer.chat_template"));
         if (auto kind = tokenizer::detect_chat_template(source)) return *kind;
-        return invalid_argument("the model's chat template is not one glmserve knows; pass "
-                                "--chat-template glm4|chatglm3|llama3|chatml");
+        return invalid_argument(
+            "the model's chat template is not one glmserve knows; pass "
+            "--chat-template glm4|chatglm3|llama3|chatml");
     }
     return invalid_argument("the model has no tokenizer.chat_template; pass --chat-template");
 }
 
-Result<std::vector<int32_t>> prompt_ids(const GenerateCliOptions& o, const tokenizer::Tokenizer& tok,
-                                        const gguf::Metadata& md) {
+Result<std::vector<int32_t>> prompt_ids(const GenerateCliOptions& o,
+                                        const tokenizer::Tokenizer& tok, const gguf::Metadata& md) {
     if (!o.tokens.empty()) return parse_token_list(o.tokens);
     if (!o.chat) return tok.encode(o.prompt, {.add_special = true, .parse_special = true});
     GS_ASSIGN_OR_RETURN(const tokenizer::ChatTemplateKind kind, pick_template(o, md));
@@ -79,8 +80,8 @@ void print_stats(const GenerateCliOptions& o, const model::Model& m, const engin
     std::fprintf(stderr,
                  "\nprompt: %zu tokens in %.3f s (%.1f tok/s); generated %zu tokens in %.3f s "
                  "(%.1f tok/s); finish: %s; seed %lld; %d threads, kernels %s\n",
-                 n_prompt, pf, pf > 0 ? static_cast<double>(n_prompt) / pf : 0.0,
-                 r.tokens.size(), dc, dc > 0 ? n_gen / dc : 0.0,
+                 n_prompt, pf, pf > 0 ? static_cast<double>(n_prompt) / pf : 0.0, r.tokens.size(),
+                 dc, dc > 0 ? n_gen / dc : 0.0,
                  std::string(engine::finish_reason_name(r.finish)).c_str(),
                  static_cast<long long>(o.sampling.seed), threads,
                  std::string(kernels::active_kernels().name).c_str());
@@ -98,9 +99,10 @@ int run_generate(GenerateCliOptions o) {
         if (!demo.ok()) return fail(demo.status());
         o.model = demo->string();
     }
-    o.sampling.seed = o.seed >= 0 ? static_cast<uint64_t>(o.seed)
-                                  : static_cast<uint64_t>(
-                                        std::chrono::steady_clock::now().time_since_epoch().count());
+    o.sampling.seed =
+        o.seed >= 0
+            ? static_cast<uint64_t>(o.seed)
+            : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     auto m = load_model(o.model);
     if (!m.ok()) return fail(m.status());
     auto tok = tokenizer::Tokenizer::from_metadata((*m)->file().metadata());
@@ -131,7 +133,8 @@ int run_generate(GenerateCliOptions o) {
             if (!(*tok)->is_end_of_generation(id)) text_ids.push_back(id);
         }
         const nlohmann::json j{{"tokens", result->tokens}, {"text", (*tok)->decode(text_ids)}};
-        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        std::printf("%s\n",
+                    j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         std::printf("%s\n", stream.flush().c_str());
     }
@@ -147,7 +150,8 @@ void add_generate_command(CLI::App& app, CommandRunner& run) {
     sub->add_option("-m,--model", o->model, "GGUF model (default: the built-in demo model)");
     sub->add_option("-p,--prompt", o->prompt, "Prompt text");
     sub->add_option("--tokens", o->tokens, "Prompt as comma-separated token ids");
-    sub->add_option("-n,--n-predict", o->n_predict, "Tokens to generate")->capture_default_str()
+    sub->add_option("-n,--n-predict", o->n_predict, "Tokens to generate")
+        ->capture_default_str()
         ->check(CLI::Range(0, 1 << 20));
     sub->add_option("--temperature", o->sampling.temperature, "0 = greedy")->capture_default_str();
     sub->add_option("--top-k", o->sampling.top_k, "0 = off")->capture_default_str();
@@ -169,7 +173,8 @@ void add_generate_command(CLI::App& app, CommandRunner& run) {
     sub->add_option("-t,--threads", o->threads, "Compute threads (0: physical cores)")
         ->capture_default_str();
     sub->add_option("-c,--ctx", o->n_ctx, "Context size (capped at the model's)")
-        ->capture_default_str()->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
+        ->capture_default_str()
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 24));
     sub->callback([o, &run] { run = [o] { return run_generate(*o); }; });
 }
 

@@ -28,9 +28,9 @@ int run_logits(const LogitsOptions& o) {
     auto m = load_model(o.model);
     if (!m.ok()) return fail(m.status());
     kernels::ThreadPool pool(resolve_threads(o.threads));
-    auto gen = engine::Generator::create(*m, kernels::active_kernels(), pool,
-                                         engine::GeneratorConfig{
-                                             .n_ctx = static_cast<int64_t>(ids->size())});
+    auto gen = engine::Generator::create(
+        *m, kernels::active_kernels(), pool,
+        engine::GeneratorConfig{.n_ctx = static_cast<int64_t>(ids->size())});
     if (!gen.ok()) return fail(gen.status());
     auto logits = (*gen)->prompt_logits(*ids);
     if (!logits.ok()) return fail(logits.status());

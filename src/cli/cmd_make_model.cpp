@@ -75,9 +75,9 @@ void add_make_model_command(CLI::App& app, CommandRunner& run) {
     auto o = std::make_shared<MakeModelOptions>();
     CLI::App* sub = app.add_subcommand("make-model", "Write a seeded random model (tests, demos)");
     sub->add_option("--arch", o->arch, "glm4, chatglm or llama (default: the preset's)");
-    sub->add_option("--preset", o->preset,
-                    fmt::format("Shape preset: {}",
-                                fmt::join(model::random_model_preset_names(), ", ")))
+    sub->add_option(
+           "--preset", o->preset,
+           fmt::format("Shape preset: {}", fmt::join(model::random_model_preset_names(), ", ")))
         ->capture_default_str();
     sub->add_option("--n-embd", o->n_embd, "Hidden size");
     sub->add_option("--n-layer", o->n_layer, "Layers");
@@ -92,7 +92,8 @@ void add_make_model_command(CLI::App& app, CommandRunner& run) {
     sub->add_flag("--tied", o->tied, "No output.weight (lm head = token embedding)");
     sub->add_flag("--no-bias", o->no_bias, "No QKV biases");
     sub->add_option("--n-merges", o->n_merges, "BPE merges in the built-in vocabulary")
-        ->capture_default_str()->check(CLI::Range(0, 20000));
+        ->capture_default_str()
+        ->check(CLI::Range(0, 20000));
     sub->add_option("-o,--out", o->out, "Output GGUF file")->required();
     sub->callback([o, &run] { run = [o] { return run_make_model(*o); }; });
 }

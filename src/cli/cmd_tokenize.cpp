@@ -26,8 +26,9 @@ int run_tokenize(const TokenizeOptions& o) {
     if (!file.ok()) return fail(file.status().with_context(o.model));
     auto tok = tokenizer::Tokenizer::from_metadata(file->metadata());
     if (!tok.ok()) return fail(tok.status().with_context(o.model));
-    auto ids = (*tok)->encode(o.text, tokenizer::EncodeOptions{.add_special = o.add_special,
-                                                               .parse_special = !o.no_parse_special});
+    auto ids =
+        (*tok)->encode(o.text, tokenizer::EncodeOptions{.add_special = o.add_special,
+                                                        .parse_special = !o.no_parse_special});
     if (!ids.ok()) return fail(ids.status());
     std::printf("[%s]\n", fmt::format("{}", fmt::join(*ids, ", ")).c_str());
     return 0;

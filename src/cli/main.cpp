@@ -1,6 +1,5 @@
 // glmserve: one binary, one subcommand per job (ARCHITECTURE.md "Subcommands").
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 

@@ -8,8 +8,8 @@ namespace glmserve::detail {
 [[noreturn]] void check_failed(const char* file, int line, const char* condition);
 }  // namespace glmserve::detail
 
-#define GS_CHECK(cond)                                                        \
-    do {                                                                      \
+#define GS_CHECK(cond)                                                            \
+    do {                                                                          \
         if (!(cond)) ::glmserve::detail::check_failed(__FILE__, __LINE__, #cond); \
     } while (false)
 

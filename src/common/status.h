@@ -55,29 +55,46 @@ private:
     std::string message_;
 };
 
-inline Status ok_status() { return {}; }
-inline Status invalid_argument(std::string msg) { return {StatusCode::InvalidArgument, std::move(msg)}; }
-inline Status not_found(std::string msg) { return {StatusCode::NotFound, std::move(msg)}; }
+inline Status ok_status() {
+    return {};
+}
+inline Status invalid_argument(std::string msg) {
+    return {StatusCode::InvalidArgument, std::move(msg)};
+}
+inline Status not_found(std::string msg) {
+    return {StatusCode::NotFound, std::move(msg)};
+}
 inline Status failed_precondition(std::string msg) {
     return {StatusCode::FailedPrecondition, std::move(msg)};
 }
 inline Status resource_exhausted(std::string msg) {
     return {StatusCode::ResourceExhausted, std::move(msg)};
 }
-inline Status unavailable(std::string msg) { return {StatusCode::Unavailable, std::move(msg)}; }
+inline Status unavailable(std::string msg) {
+    return {StatusCode::Unavailable, std::move(msg)};
+}
 inline Status deadline_exceeded(std::string msg) {
     return {StatusCode::DeadlineExceeded, std::move(msg)};
 }
-inline Status cancelled(std::string msg) { return {StatusCode::Cancelled, std::move(msg)}; }
-inline Status unimplemented(std::string msg) { return {StatusCode::Unimplemented, std::move(msg)}; }
-inline Status data_loss(std::string msg) { return {StatusCode::DataLoss, std::move(msg)}; }
-inline Status internal_error(std::string msg) { return {StatusCode::Internal, std::move(msg)}; }
+inline Status cancelled(std::string msg) {
+    return {StatusCode::Cancelled, std::move(msg)};
+}
+inline Status unimplemented(std::string msg) {
+    return {StatusCode::Unimplemented, std::move(msg)};
+}
+inline Status data_loss(std::string msg) {
+    return {StatusCode::DataLoss, std::move(msg)};
+}
+inline Status internal_error(std::string msg) {
+    return {StatusCode::Internal, std::move(msg)};
+}
 
 // Either a T or a non-OK Status. Accessing value() of an error is a programmer error (GS_CHECK).
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+    Result(T value)
+        : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
     Result(Status status) : state_(std::in_place_index<1>, std::move(status)) {  // NOLINT
         GS_CHECK(!std::get<1>(state_).ok());
     }
@@ -112,7 +129,9 @@ private:
 };
 
 namespace detail {
-inline Status to_status(Status s) { return s; }
+inline Status to_status(Status s) {
+    return s;
+}
 template <typename T>
 Status to_status(const Result<T>& r) {
     return r.status();
@@ -125,12 +144,12 @@ Status to_status(const Result<T>& r) {
 #define GS_CONCAT(a, b) GS_CONCAT_INNER(a, b)
 
 // Returns the error of `expr` (a Status or Result) from the enclosing function.
-#define GS_RETURN_IF_ERROR(expr)                                        \
-    do {                                                                \
-        auto&& gs_status_or_ = (expr);                                  \
-        if (!gs_status_or_.ok()) {                                      \
-            return ::glmserve::detail::to_status(gs_status_or_);        \
-        }                                                               \
+#define GS_RETURN_IF_ERROR(expr)                                 \
+    do {                                                         \
+        auto&& gs_status_or_ = (expr);                           \
+        if (!gs_status_or_.ok()) {                               \
+            return ::glmserve::detail::to_status(gs_status_or_); \
+        }                                                        \
     } while (false)
 
 // `GS_ASSIGN_OR_RETURN(auto x, make_x());` declares x from a Result or returns its error.

@@ -43,9 +43,17 @@ int physical_core_count() {
     return logical > 0 ? static_cast<int>(logical) : 1;
 }
 
-uint64_t total_memory_bytes() { return read_kb_field("/proc/meminfo", "MemTotal"); }
-uint64_t available_memory_bytes() { return read_kb_field("/proc/meminfo", "MemAvailable"); }
-uint64_t peak_rss_bytes() { return read_kb_field("/proc/self/status", "VmHWM"); }
-uint64_t current_rss_bytes() { return read_kb_field("/proc/self/status", "VmRSS"); }
+uint64_t total_memory_bytes() {
+    return read_kb_field("/proc/meminfo", "MemTotal");
+}
+uint64_t available_memory_bytes() {
+    return read_kb_field("/proc/meminfo", "MemAvailable");
+}
+uint64_t peak_rss_bytes() {
+    return read_kb_field("/proc/self/status", "VmHWM");
+}
+uint64_t current_rss_bytes() {
+    return read_kb_field("/proc/self/status", "VmRSS");
+}
 
 }  // namespace glmserve

@@ -6,10 +6,10 @@
 
 namespace glmserve {
 
-int physical_core_count();        // distinct (package, core) pairs; logical CPUs as fallback
-uint64_t total_memory_bytes();    // MemTotal
-uint64_t available_memory_bytes();// MemAvailable
-uint64_t peak_rss_bytes();        // this process's high-water resident set (VmHWM)
-uint64_t current_rss_bytes();     // VmRSS
+int physical_core_count();          // distinct (package, core) pairs; logical CPUs as fallback
+uint64_t total_memory_bytes();      // MemTotal
+uint64_t available_memory_bytes();  // MemAvailable
+uint64_t peak_rss_bytes();          // this process's high-water resident set (VmHWM)
+uint64_t current_rss_bytes();       // VmRSS
 
 }  // namespace glmserve

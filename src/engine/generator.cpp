@@ -43,8 +43,8 @@ Generator::Generator(std::shared_ptr<const model::Model> model, const kernels::K
 
 Status Generator::check_fits(int64_t n_positions) const {
     if (n_positions > n_ctx_) {
-        return invalid_argument(fmt::format("{} tokens exceed the context of {} tokens",
-                                            n_positions, n_ctx_));
+        return invalid_argument(
+            fmt::format("{} tokens exceed the context of {} tokens", n_positions, n_ctx_));
     }
     return ok_status();
 }
@@ -63,7 +63,7 @@ Status Generator::run(std::span<const int32_t> tokens, int64_t pos0, model::Logi
                                      .pos0 = pos,
                                      .blocks = &blocks_,
                                      .logits = mode == model::LogitsMode::All ? mode
-                                               : last_chunk ? mode
+                                               : last_chunk                   ? mode
                                                             : model::LogitsMode::None};
         GS_RETURN_IF_ERROR(decoder_.forward(std::span(&c, 1), *kv_, step_logits_));
         if (mode == model::LogitsMode::All) {

@@ -8,13 +8,16 @@
 namespace glmserve::engine {
 namespace {
 
-bool finite_in(float v, float lo, float hi) { return std::isfinite(v) && v >= lo && v <= hi; }
+bool finite_in(float v, float lo, float hi) {
+    return std::isfinite(v) && v >= lo && v <= hi;
+}
 
 }  // namespace
 
 Status validate(const SamplingParams& p) {
     if (!finite_in(p.temperature, 0.0f, 100.0f)) {
-        return invalid_argument(fmt::format("temperature must be in [0, 100], got {}", p.temperature));
+        return invalid_argument(
+            fmt::format("temperature must be in [0, 100], got {}", p.temperature));
     }
     if (p.top_k < 0) return invalid_argument(fmt::format("top_k must be >= 0, got {}", p.top_k));
     if (!finite_in(p.top_p, 0.0f, 1.0f) || p.top_p == 0.0f) {
@@ -24,19 +27,20 @@ Status validate(const SamplingParams& p) {
         return invalid_argument(fmt::format("min_p must be in [0, 1], got {}", p.min_p));
     }
     if (!finite_in(p.repetition_penalty, 0.0f, 100.0f) || p.repetition_penalty == 0.0f) {
-        return invalid_argument(fmt::format("repetition_penalty must be in (0, 100], got {}",
-                                            p.repetition_penalty));
+        return invalid_argument(
+            fmt::format("repetition_penalty must be in (0, 100], got {}", p.repetition_penalty));
     }
     if (!finite_in(p.presence_penalty, -2.0f, 2.0f)) {
-        return invalid_argument(fmt::format("presence_penalty must be in [-2, 2], got {}",
-                                            p.presence_penalty));
+        return invalid_argument(
+            fmt::format("presence_penalty must be in [-2, 2], got {}", p.presence_penalty));
     }
     if (!finite_in(p.frequency_penalty, -2.0f, 2.0f)) {
-        return invalid_argument(fmt::format("frequency_penalty must be in [-2, 2], got {}",
-                                            p.frequency_penalty));
+        return invalid_argument(
+            fmt::format("frequency_penalty must be in [-2, 2], got {}", p.frequency_penalty));
     }
     if (p.penalty_last_n < -1) {
-        return invalid_argument(fmt::format("penalty_last_n must be >= -1, got {}", p.penalty_last_n));
+        return invalid_argument(
+            fmt::format("penalty_last_n must be >= -1, got {}", p.penalty_last_n));
     }
     return ok_status();
 }
@@ -65,7 +69,8 @@ void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> 
                      params_.frequency_penalty != 0.0f;
     if (!any || history.empty()) return;
     size_t first = 0;
-    if (params_.penalty_last_n >= 0 && history.size() > static_cast<size_t>(params_.penalty_last_n)) {
+    if (params_.penalty_last_n >= 0 &&
+        history.size() > static_cast<size_t>(params_.penalty_last_n)) {
         first = history.size() - static_cast<size_t>(params_.penalty_last_n);
     }
     counts_.assign(logits.size(), 0);

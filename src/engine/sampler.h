@@ -19,14 +19,14 @@
 namespace glmserve::engine {
 
 struct SamplingParams {
-    float temperature = 1.0f;        // 0: greedy
-    int32_t top_k = 0;               // 0: off
-    float top_p = 1.0f;              // 1: off
-    float min_p = 0.0f;              // 0: off
-    float repetition_penalty = 1.0f; // 1: off
+    float temperature = 1.0f;         // 0: greedy
+    int32_t top_k = 0;                // 0: off
+    float top_p = 1.0f;               // 1: off
+    float min_p = 0.0f;               // 0: off
+    float repetition_penalty = 1.0f;  // 1: off
     float presence_penalty = 0.0f;
     float frequency_penalty = 0.0f;
-    int32_t penalty_last_n = 64;     // history window for penalties; -1: the whole history
+    int32_t penalty_last_n = 64;  // history window for penalties; -1: the whole history
     uint64_t seed = 0;
 };
 

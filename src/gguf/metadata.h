@@ -49,15 +49,15 @@ uint64_t value_type_size(ValueType type);
 struct Value {
     ValueType type = ValueType::Uint8;
     // Scalars (type is neither String nor Array): exactly one of these is meaningful.
-    uint64_t u = 0;   // unsigned integers and Bool
-    int64_t i = 0;    // signed integers
-    double f = 0.0;   // floats
+    uint64_t u = 0;        // unsigned integers and Bool
+    int64_t i = 0;         // signed integers
+    double f = 0.0;        // floats
     std::string_view str;  // String
     // Array:
     ValueType array_type = ValueType::Uint8;
     uint64_t array_count = 0;
-    std::span<const uint8_t> array_bytes;        // packed numeric elements
-    std::vector<std::string_view> array_strings; // when array_type == String
+    std::span<const uint8_t> array_bytes;         // packed numeric elements
+    std::vector<std::string_view> array_strings;  // when array_type == String
 };
 
 struct KeyValue {

@@ -34,7 +34,7 @@ struct TensorInfo {
     int64_t ne[4] = {1, 1, 1, 1};  // ggml order: ne[0] is the contiguous dimension
     uint64_t offset = 0;           // relative to the data section
     uint64_t n_bytes = 0;
-    std::span<const uint8_t> data; // view into the mapping (owner: GgufFile)
+    std::span<const uint8_t> data;  // view into the mapping (owner: GgufFile)
 
     int64_t n_elements() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
     int64_t n_rows() const { return ne[1] * ne[2] * ne[3]; }
@@ -59,10 +59,10 @@ public:
     std::span<const TensorInfo> tensors() const;
     const TensorInfo* find_tensor(std::string_view name) const;  // nullptr when absent
 
-    uint64_t file_bytes() const;       // size of the mapping
-    uint64_t data_offset() const;      // where the tensor data section starts in the file
-    uint64_t tensor_data_bytes() const;// sum of tensor sizes
-    const std::string& path() const;   // "<memory>" for from_bytes
+    uint64_t file_bytes() const;         // size of the mapping
+    uint64_t data_offset() const;        // where the tensor data section starts in the file
+    uint64_t tensor_data_bytes() const;  // sum of tensor sizes
+    const std::string& path() const;     // "<memory>" for from_bytes
 
 private:
     struct State;

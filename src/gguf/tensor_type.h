@@ -36,9 +36,9 @@ inline constexpr uint32_t kTensorTypeIdLimit = 31;
 
 struct TensorTypeInfo {
     TensorType type;
-    std::string_view name;    // "Q4_K", as ggml spells it
-    int64_t block_size;       // elements per block
-    int64_t block_bytes;      // bytes per block
+    std::string_view name;  // "Q4_K", as ggml spells it
+    int64_t block_size;     // elements per block
+    int64_t block_bytes;    // bytes per block
     bool is_quantized;
 };
 

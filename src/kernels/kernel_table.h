@@ -30,9 +30,9 @@ using VecDotFn = float (*)(int64_t n, const void* weights, const void* activatio
 struct TypeKernels {
     bool supported = false;
     TensorType vec_dot_type = TensorType::F32;
-    QuantizeRowFn quantize_row = nullptr;     // null where we cannot produce this type
+    QuantizeRowFn quantize_row = nullptr;  // null where we cannot produce this type
     DequantizeRowFn dequantize_row = nullptr;
-    VecDotFn vec_dot = nullptr;               // null for activation-only types
+    VecDotFn vec_dot = nullptr;  // null for activation-only types
 };
 
 struct KernelTable {

@@ -39,9 +39,9 @@ private:
     std::condition_variable work_cv_;
     std::condition_variable done_cv_;
     const std::function<void(int, int)>* job_ = nullptr;  // guarded by mu_
-    uint64_t generation_ = 0;                              // guarded by mu_
-    int pending_ = 0;                                      // guarded by mu_
-    bool stopping_ = false;                                // guarded by mu_
+    uint64_t generation_ = 0;                             // guarded by mu_
+    int pending_ = 0;                                     // guarded by mu_
+    bool stopping_ = false;                               // guarded by mu_
 };
 
 }  // namespace glmserve::kernels

@@ -12,7 +12,9 @@
 namespace glmserve::model {
 namespace {
 
-size_t sz(int64_t n) { return static_cast<size_t>(n); }
+size_t sz(int64_t n) {
+    return static_cast<size_t>(n);
+}
 
 int64_t logit_rows(const SequenceChunk& c) {
     switch (c.logits) {
@@ -32,7 +34,8 @@ Decoder::Decoder(std::shared_ptr<const Model> model, const kernels::KernelTable&
     const int64_t T = config_.max_batch_tokens;
     x_.resize(sz(T * hp.n_embd));
     h_.resize(sz(T * hp.n_embd));
-    if (model_->weights().knobs.fused_qkv) qkv_.resize(sz(T * (hp.n_embd_q() + 2 * hp.n_embd_kv())));
+    if (model_->weights().knobs.fused_qkv)
+        qkv_.resize(sz(T * (hp.n_embd_q() + 2 * hp.n_embd_kv())));
     q_.resize(sz(T * hp.n_embd_q()));
     k_.resize(sz(T * hp.n_embd_kv()));
     v_.resize(sz(T * hp.n_embd_kv()));

@@ -30,8 +30,8 @@ namespace glmserve::model {
 enum class LogitsMode { None, Last, All };
 
 struct SequenceChunk {
-    std::span<const int32_t> tokens;  // new tokens of one sequence
-    int64_t pos0 = 0;                 // position of tokens[0]
+    std::span<const int32_t> tokens;     // new tokens of one sequence
+    int64_t pos0 = 0;                    // position of tokens[0]
     const BlockTable* blocks = nullptr;  // must cover pos0 + tokens.size() positions
     LogitsMode logits = LogitsMode::Last;
 };
@@ -56,8 +56,8 @@ public:
 private:
     Status validate(std::span<const SequenceChunk> chunks, const KvPool& kv) const;
     void embed(std::span<const SequenceChunk> chunks);
-    void attention_block(const LayerWeights& lw, int64_t il,
-                         std::span<const SequenceChunk> chunks, KvPool& kv);
+    void attention_block(const LayerWeights& lw, int64_t il, std::span<const SequenceChunk> chunks,
+                         KvPool& kv);
     void ffn_block(const LayerWeights& lw);
     void project_qkv(const LayerWeights& lw);
     void store_kv(int64_t il, std::span<const SequenceChunk> chunks, KvPool& kv);
@@ -72,17 +72,17 @@ private:
 
     // Activations of the current step, [n_tokens, width] row-major.
     int64_t n_tokens_ = 0;
-    std::vector<float> x_;      // residual stream [T, E]
-    std::vector<float> h_;      // normed input [T, E]
-    std::vector<float> qkv_;    // fused projection [T, Hq·D + 2·Hkv·D]
+    std::vector<float> x_;          // residual stream [T, E]
+    std::vector<float> h_;          // normed input [T, E]
+    std::vector<float> qkv_;        // fused projection [T, Hq·D + 2·Hkv·D]
     std::vector<float> q_, k_, v_;  // [T, Hq·D], [T, Hkv·D], [T, Hkv·D]
-    std::vector<float> attn_;   // [T, Hq·D]
-    std::vector<float> proj_;   // sublayer output [T, E]
-    std::vector<float> up_;     // [T, 2F] (or [T, F] with a separate gate)
-    std::vector<float> gate_;   // [T, F]
-    std::vector<float> act_;    // [T, F]
-    std::vector<int64_t> pos_;  // position of each token
-    std::vector<float> scores_; // attention scratch, per thread
+    std::vector<float> attn_;       // [T, Hq·D]
+    std::vector<float> proj_;       // sublayer output [T, E]
+    std::vector<float> up_;         // [T, 2F] (or [T, F] with a separate gate)
+    std::vector<float> gate_;       // [T, F]
+    std::vector<float> act_;        // [T, F]
+    std::vector<int64_t> pos_;      // position of each token
+    std::vector<float> scores_;     // attention scratch, per thread
     std::vector<float> last_rows_;  // [rows, E] rows that need logits
 };
 

@@ -23,13 +23,15 @@ Result<int64_t> read_count(const gguf::Metadata& md, const std::string& prefix,
 
 Status validate(const HParams& hp) {
     if (hp.n_head % hp.n_head_kv != 0) {
-        return data_loss(fmt::format("attention.head_count {} is not a multiple of head_count_kv {}",
-                                     hp.n_head, hp.n_head_kv));
+        return data_loss(
+            fmt::format("attention.head_count {} is not a multiple of head_count_kv {}", hp.n_head,
+                        hp.n_head_kv));
     }
     if (hp.n_rot <= 0 || hp.n_rot % 2 != 0 || hp.n_rot > hp.n_embd_head) {
-        return data_loss(fmt::format("rope.dimension_count {} must be even and within the head "
-                                     "dimension {}",
-                                     hp.n_rot, hp.n_embd_head));
+        return data_loss(
+            fmt::format("rope.dimension_count {} must be even and within the head "
+                        "dimension {}",
+                        hp.n_rot, hp.n_embd_head));
     }
     if (!(hp.rms_eps > 0.0f) || !std::isfinite(hp.rms_eps)) {
         return data_loss("attention.layer_norm_rms_epsilon must be a positive finite number");
@@ -55,8 +57,8 @@ Result<Arch> parse_arch(std::string_view name) {
     if (name == "glm4") return Arch::Glm4;
     if (name == "chatglm") return Arch::ChatGlm;
     if (name == "llama") return Arch::Llama;
-    return unimplemented(fmt::format(
-        "unsupported model architecture '{}' (supported: glm4, chatglm, llama)", name));
+    return unimplemented(
+        fmt::format("unsupported model architecture '{}' (supported: glm4, chatglm, llama)", name));
 }
 
 Result<HParams> read_hparams(const gguf::Metadata& md, std::string* warnings) {
@@ -114,8 +116,8 @@ Result<HParams> read_hparams(const gguf::Metadata& md, std::string* warnings) {
             GS_ASSIGN_OR_RETURN(const double factor,
                                 md.get_float_or(prefix + "rope.scaling.factor", 1.0));
             if (factor != 1.0 && factor != 0.0) {
-                return unimplemented(fmt::format("rope scaling '{}' (factor {}) is not supported",
-                                                 scaling, factor));
+                return unimplemented(
+                    fmt::format("rope scaling '{}' (factor {}) is not supported", scaling, factor));
             }
         }
     }

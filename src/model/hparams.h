@@ -26,7 +26,7 @@ enum class RopeStyle {
 
 struct HParams {
     Arch arch = Arch::Glm4;
-    int64_t n_vocab = 0;      // rows of token_embd (set from the tensor by weights.cpp)
+    int64_t n_vocab = 0;  // rows of token_embd (set from the tensor by weights.cpp)
     int64_t n_ctx_train = 0;
     int64_t n_embd = 0;
     int64_t n_layer = 0;
@@ -50,6 +50,8 @@ struct HParams {
 Result<HParams> read_hparams(const gguf::Metadata& md, std::string* warnings);
 
 // Bytes of KV cache one token needs: f16 K and V in every layer (model/paged_kv.h).
-inline int64_t kv_bytes_per_token(const HParams& hp) { return 2 * hp.n_layer * hp.n_embd_kv() * 2; }
+inline int64_t kv_bytes_per_token(const HParams& hp) {
+    return 2 * hp.n_layer * hp.n_embd_kv() * 2;
+}
 
 }  // namespace glmserve::model

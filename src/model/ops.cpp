@@ -22,8 +22,9 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
     // head dim: ../shared/reference/glm-gguf.md §3.1).
     const int64_t n_pairs = n_rot / 2;
     for (int64_t k = 0; k < n_pairs; ++k) {
-        const double theta = static_cast<double>(pos) *
-                             std::pow(static_cast<double>(base), -2.0 * k / static_cast<double>(n_rot));
+        const double theta =
+            static_cast<double>(pos) *
+            std::pow(static_cast<double>(base), -2.0 * k / static_cast<double>(n_rot));
         const float c = static_cast<float>(std::cos(theta));
         const float s = static_cast<float>(std::sin(theta));
         const int64_t i0 = style == RopeStyle::Norm ? 2 * k : k;
@@ -49,7 +50,9 @@ void add_in_place(float* x, const float* y, int64_t n) {
 }
 
 namespace {
-inline float silu(float z) { return z / (1.0f + std::exp(-z)); }
+inline float silu(float z) {
+    return z / (1.0f + std::exp(-z));
+}
 }  // namespace
 
 void swiglu_fused(const float* gu, float* out, int64_t n_rows, int64_t n_ff) {

@@ -61,8 +61,7 @@ void KvPool::release(int32_t block) {
 uint16_t* KvPool::row(int32_t block, int64_t il, int kv, int32_t slot) {
     GS_DCHECK(block >= 0 && block < n_blocks_ && slot >= 0 && slot < config_.block_size);
     const int64_t index =
-        ((static_cast<int64_t>(block) * config_.n_layer + il) * 2 + kv) * config_.block_size +
-        slot;
+        ((static_cast<int64_t>(block) * config_.n_layer + il) * 2 + kv) * config_.block_size + slot;
     return storage_.get() + index * config_.n_embd_kv;
 }
 
@@ -71,9 +70,9 @@ Status reserve_positions(KvPool& pool, BlockTable& table, int64_t n_positions) {
     if (n_positions <= have) return ok_status();
     const int64_t need = (n_positions - have + pool.block_size() - 1) / pool.block_size();
     if (need > pool.n_free()) {
-        return resource_exhausted(fmt::format(
-            "KV cache full: {} more blocks needed for {} positions, {} of {} free", need,
-            n_positions, pool.n_free(), pool.n_blocks()));
+        return resource_exhausted(
+            fmt::format("KV cache full: {} more blocks needed for {} positions, {} of {} free",
+                        need, n_positions, pool.n_free(), pool.n_blocks()));
     }
     for (int64_t i = 0; i < need; ++i) table.blocks.push_back(*pool.allocate());
     return ok_status();

@@ -43,7 +43,7 @@ public:
 
     std::optional<int32_t> allocate();  // ref count 1
     void retain(int32_t block);
-    void release(int32_t block);        // back to the free list at ref count 0
+    void release(int32_t block);  // back to the free list at ref count 0
     int32_t ref_count(int32_t block) const { return ref_counts_[static_cast<size_t>(block)]; }
 
     // [n_embd_kv] f16 row of K or V for (block, layer, slot).
@@ -59,7 +59,7 @@ private:
     int32_t n_blocks_ = 0;
     std::unique_ptr<uint16_t[]> storage_;  // uninitialised: pages are touched as blocks are used
     std::vector<int32_t> ref_counts_;
-    std::vector<int32_t> free_list_;    // LIFO: recently freed blocks are warm in cache
+    std::vector<int32_t> free_list_;  // LIFO: recently freed blocks are warm in cache
 };
 
 // The blocks of one sequence, in position order.

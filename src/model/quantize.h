@@ -26,8 +26,7 @@ struct QuantizeReport {
 };
 
 Result<QuantizeReport> quantize_model(const gguf::GgufFile& input,
-                                      const std::filesystem::path& output,
-                                      gguf::TensorType type, const kernels::KernelTable& table,
-                                      kernels::ThreadPool& pool);
+                                      const std::filesystem::path& output, gguf::TensorType type,
+                                      const kernels::KernelTable& table, kernels::ThreadPool& pool);
 
 }  // namespace glmserve::model

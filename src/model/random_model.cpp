@@ -55,8 +55,8 @@ Status add_tensor(gguf::GgufWriter& w, const kernels::KernelTable& table, const 
     std::vector<uint8_t> data(static_cast<size_t>(row_bytes * static_cast<uint64_t>(n_rows)));
     const auto& k = table[type];
     if (k.quantize_row == nullptr) {
-        return unimplemented(fmt::format("cannot write tensors of type {}",
-                                         gguf::tensor_type_name(type)));
+        return unimplemented(
+            fmt::format("cannot write tensors of type {}", gguf::tensor_type_name(type)));
     }
     for (int64_t r = 0; r < n_rows; ++r) {
         for (float& v : row) v = offset + scale * rng.next();
@@ -174,8 +174,8 @@ Status add_random_model(const RandomModelSpec& s, const kernels::KernelTable& ta
     const int64_t nq = E, nkv = s.n_head_kv * head_dim;
     auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) {
         const float scale = 1.0f / std::sqrt(static_cast<float>(n_in));
-        return add_tensor(w, table, name, {n_in, n_out}, storage_type_for(s.type, n_in), rng,
-                          scale, 0.0f);
+        return add_tensor(w, table, name, {n_in, n_out}, storage_type_for(s.type, n_in), rng, scale,
+                          0.0f);
     };
     auto norm = [&](const std::string& name, int64_t n) {
         return add_tensor(w, table, name, {n}, TensorType::F32, rng, 0.05f, 1.0f);

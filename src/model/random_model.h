@@ -34,7 +34,7 @@ struct RandomModelSpec {
     int64_t n_rot = 0;  // 0: half the head for glm4/chatglm, the whole head for llama
     float rope_freq_base = 10000.0f;
     float rms_eps = 1e-5f;
-    bool qkv_bias = true;      // ignored for llama (no biases)
+    bool qkv_bias = true;  // ignored for llama (no biases)
     bool tied_output = false;
     gguf::TensorType type = gguf::TensorType::F32;
     uint64_t seed = 1;

@@ -24,9 +24,10 @@ public:
                                          t->shape_string(), n_in, n_out));
         }
         if (!kernels::can_matmul(table_, t->type)) {
-            return unimplemented(fmt::format("tensor '{}' has type {}, which this build cannot "
-                                             "multiply",
-                                             name, gguf::tensor_type_name(t->type)));
+            return unimplemented(
+                fmt::format("tensor '{}' has type {}, which this build cannot "
+                            "multiply",
+                            name, gguf::tensor_type_name(t->type)));
         }
         return WeightMatrix{.type = t->type,
                             .data = t->data.data(),
@@ -39,8 +40,8 @@ public:
     Result<std::vector<float>> vector(const std::string& name, int64_t n) {
         GS_ASSIGN_OR_RETURN(const gguf::TensorInfo* t, find(name));
         if (t->n_dims != 1 || t->ne[0] != n) {
-            return data_loss(fmt::format("tensor '{}' has shape {}, expected [{}]", name,
-                                         t->shape_string(), n));
+            return data_loss(
+                fmt::format("tensor '{}' has shape {}, expected [{}]", name, t->shape_string(), n));
         }
         const auto& k = table_[t->type];
         if (!k.supported || k.dequantize_row == nullptr) {
@@ -61,8 +62,8 @@ public:
     Status check_all_used() const {
         for (const auto& t : file_.tensors()) {
             if (used_.count(std::string(t.name)) == 0) {
-                return data_loss(fmt::format("unexpected tensor '{}' for this architecture",
-                                             t.name));
+                return data_loss(
+                    fmt::format("unexpected tensor '{}' for this architecture", t.name));
             }
         }
         return ok_status();
@@ -92,13 +93,14 @@ ArchKnobs detect_knobs(const TensorBinder& b, const HParams& hp) {
     return k;
 }
 
-Status bind_attention(TensorBinder& b, const HParams& hp, const ArchKnobs& k,
-                      const std::string& p, LayerWeights& l) {
+Status bind_attention(TensorBinder& b, const HParams& hp, const ArchKnobs& k, const std::string& p,
+                      LayerWeights& l) {
     const int64_t E = hp.n_embd, nq = hp.n_embd_q(), nkv = hp.n_embd_kv();
     if (k.fused_qkv) {
         GS_ASSIGN_OR_RETURN(l.wqkv, b.matrix(p + "attn_qkv.weight", E, nq + 2 * nkv));
         if (k.qkv_bias) {
-            GS_ASSIGN_OR_RETURN(std::vector<float> bqkv, b.vector(p + "attn_qkv.bias", nq + 2 * nkv));
+            GS_ASSIGN_OR_RETURN(std::vector<float> bqkv,
+                                b.vector(p + "attn_qkv.bias", nq + 2 * nkv));
             l.bq.assign(bqkv.begin(), bqkv.begin() + nq);
             l.bk.assign(bqkv.begin() + nq, bqkv.begin() + nq + nkv);
             l.bv.assign(bqkv.begin() + nq + nkv, bqkv.end());
@@ -149,8 +151,9 @@ Result<ModelWeights> bind_weights(const gguf::GgufFile& file, HParams& hp,
     const gguf::TensorInfo* embd = file.find_tensor("token_embd.weight");
     if (embd == nullptr) return data_loss("missing tensor 'token_embd.weight'");
     if (embd->n_dims != 2) {
-        return data_loss(fmt::format("tensor 'token_embd.weight' has shape {}, expected [{}, n_vocab]",
-                                     embd->shape_string(), hp.n_embd));
+        return data_loss(
+            fmt::format("tensor 'token_embd.weight' has shape {}, expected [{}, n_vocab]",
+                        embd->shape_string(), hp.n_embd));
     }
     hp.n_vocab = embd->ne[1];
 

@@ -21,7 +21,7 @@ namespace glmserve::model {
 using kernels::WeightMatrix;
 
 struct ArchKnobs {
-    bool fused_qkv = false;      // one attn_qkv [E, Hq·D + 2·Hkv·D]: Q rows, then K, then V
+    bool fused_qkv = false;  // one attn_qkv [E, Hq·D + 2·Hkv·D]: Q rows, then K, then V
     bool qkv_bias = false;
     bool attn_output_bias = false;
     bool post_norms = false;     // glm4 sandwich norms after attention and after the FFN
@@ -30,25 +30,25 @@ struct ArchKnobs {
 };
 
 struct LayerWeights {
-    std::vector<float> attn_norm;           // [E]
-    WeightMatrix wq, wk, wv;                // separate Q/K/V (when !fused_qkv)
-    WeightMatrix wqkv;                      // fused (when fused_qkv)
-    std::vector<float> bq, bk, bv;          // [Hq·D], [Hkv·D], [Hkv·D]; empty without bias
-    WeightMatrix wo;                        // [Hq·D -> E]
-    std::vector<float> bo;                  // [E] or empty
-    std::vector<float> post_attn_norm;      // [E] (glm4)
-    std::vector<float> ffn_norm;            // [E]
-    WeightMatrix ffn_up;                    // [E -> 2F] fused, or [E -> F]
-    WeightMatrix ffn_gate;                  // [E -> F] (when !fused_gate_up)
-    WeightMatrix ffn_down;                  // [F -> E]
-    std::vector<float> post_ffn_norm;       // [E] (glm4)
+    std::vector<float> attn_norm;       // [E]
+    WeightMatrix wq, wk, wv;            // separate Q/K/V (when !fused_qkv)
+    WeightMatrix wqkv;                  // fused (when fused_qkv)
+    std::vector<float> bq, bk, bv;      // [Hq·D], [Hkv·D], [Hkv·D]; empty without bias
+    WeightMatrix wo;                    // [Hq·D -> E]
+    std::vector<float> bo;              // [E] or empty
+    std::vector<float> post_attn_norm;  // [E] (glm4)
+    std::vector<float> ffn_norm;        // [E]
+    WeightMatrix ffn_up;                // [E -> 2F] fused, or [E -> F]
+    WeightMatrix ffn_gate;              // [E -> F] (when !fused_gate_up)
+    WeightMatrix ffn_down;              // [F -> E]
+    std::vector<float> post_ffn_norm;   // [E] (glm4)
 };
 
 struct ModelWeights {
     ArchKnobs knobs;
-    WeightMatrix token_embd;                // [E, V]: row v is token v's embedding
-    std::vector<float> output_norm;         // [E]
-    WeightMatrix output;                    // [E -> V] (token_embd when tied)
+    WeightMatrix token_embd;         // [E, V]: row v is token v's embedding
+    std::vector<float> output_norm;  // [E]
+    WeightMatrix output;             // [E -> V] (token_embd when tied)
     std::vector<LayerWeights> layers;
 };
 

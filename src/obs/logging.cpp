@@ -23,8 +23,7 @@ void apply_format(spdlog::logger& log, const LogOptions& options) {
     if (options.format == LogFormat::Json) {
         // Messages are produced by our own code; quotes in them are escaped at the call sites
         // that log user-provided strings (those go through fmt's {:?} debug formatting).
-        log.set_pattern(
-            R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","logger":"%n","msg":"%v"})");
+        log.set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","logger":"%n","msg":"%v"})");
     } else {
         log.set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v");
     }
@@ -47,9 +46,8 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view name) {
 void setup_logging(const LogOptions& options) {
     std::lock_guard lock(state().mu);
     state().options = options;
-    spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& log) {
-        apply_format(*log, options);
-    });
+    spdlog::apply_all(
+        [&](const std::shared_ptr<spdlog::logger>& log) { apply_format(*log, options); });
 }
 
 std::shared_ptr<spdlog::logger> logger(std::string_view module) {

@@ -24,7 +24,8 @@ protected:
 };
 
 TEST_F(GeneratorTest, GeneratesMaxTokensAndReportsLength) {
-    auto r = gen_->generate(prompt_, {.max_tokens = 10, .sampling = {.temperature = 0.0f}}, nullptr);
+    auto r =
+        gen_->generate(prompt_, {.max_tokens = 10, .sampling = {.temperature = 0.0f}}, nullptr);
     ASSERT_TRUE(r.ok()) << r.status().to_string();
     EXPECT_EQ(r->tokens.size(), 10u);
     EXPECT_EQ(r->finish, FinishReason::Length);
@@ -49,14 +50,13 @@ TEST_F(GeneratorTest, GreedyDecodeMatchesArgmaxOfFullPromptLogits) {
 }
 
 TEST_F(GeneratorTest, StopsAtAStopToken) {
-    auto free_run = gen_->generate(prompt_, {.max_tokens = 8, .sampling = {.temperature = 0.0f}},
-                                   nullptr);
+    auto free_run =
+        gen_->generate(prompt_, {.max_tokens = 8, .sampling = {.temperature = 0.0f}}, nullptr);
     ASSERT_TRUE(free_run.ok());
     const int32_t stop = free_run->tokens[3];
-    auto r = gen_->generate(prompt_,
-                            {.max_tokens = 8, .sampling = {.temperature = 0.0f},
-                             .stop_token_ids = {stop}},
-                            nullptr);
+    auto r = gen_->generate(
+        prompt_, {.max_tokens = 8, .sampling = {.temperature = 0.0f}, .stop_token_ids = {stop}},
+        nullptr);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->finish, FinishReason::Stop);
     EXPECT_EQ(r->tokens.back(), stop);

@@ -11,7 +11,8 @@ namespace {
 
 std::vector<float> ramp(int n) {
     std::vector<float> l(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) l[static_cast<size_t>(i)] = 0.1f * static_cast<float>(i % 17) - 0.5f;
+    for (int i = 0; i < n; ++i)
+        l[static_cast<size_t>(i)] = 0.1f * static_cast<float>(i % 17) - 0.5f;
     return l;
 }
 

@@ -39,8 +39,10 @@ struct Harness {
         std::vector<float> all, step;
         for (size_t s = 0; s < ids.size(); s += chunk) {
             const size_t n = std::min(chunk, ids.size() - s);
-            const SequenceChunk c{.tokens = ids.subspan(s, n), .pos0 = static_cast<int64_t>(s),
-                                  .blocks = &table, .logits = LogitsMode::All};
+            const SequenceChunk c{.tokens = ids.subspan(s, n),
+                                  .pos0 = static_cast<int64_t>(s),
+                                  .blocks = &table,
+                                  .logits = LogitsMode::All};
             EXPECT_TRUE(decoder.forward(std::span(&c, 1), *kv, step).ok());
             all.insert(all.end(), step.begin(), step.end());
         }
@@ -94,8 +96,8 @@ TEST(Decoder, ScatteredBlocksGiveTheSameResultAsContiguousOnes) {
     std::vector<int32_t> taken;
     while (auto b = h.kv->allocate()) taken.push_back(*b);
     scattered.blocks.assign(taken.rbegin(), taken.rbegin() + 4);
-    const SequenceChunk c{.tokens = ids, .pos0 = 0, .blocks = &scattered,
-                          .logits = LogitsMode::All};
+    const SequenceChunk c{
+        .tokens = ids, .pos0 = 0, .blocks = &scattered, .logits = LogitsMode::All};
     std::vector<float> logits;
     ASSERT_TRUE(h.decoder.forward(std::span(&c, 1), *h.kv, logits).ok());
     EXPECT_ALL_CLOSE(logits, contiguous, 0.0, 0.0);

@@ -37,7 +37,9 @@ struct GoldenCase {
     std::string name;
 };
 
-void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.model << "/" << c.name; }
+void PrintTo(const GoldenCase& c, std::ostream* os) {
+    *os << c.model << "/" << c.name;
+}
 
 std::vector<GoldenCase> all_cases() {
     std::vector<GoldenCase> cases;
@@ -50,7 +52,9 @@ std::vector<GoldenCase> all_cases() {
     return cases;
 }
 
-bool is_quantized(const std::string& model) { return model.find("-q") != std::string::npos; }
+bool is_quantized(const std::string& model) {
+    return model.find("-q") != std::string::npos;
+}
 
 // Top-1 logit minus top-2 logit of one row.
 double top_margin(std::span<const float> row) {

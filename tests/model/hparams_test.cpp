@@ -49,9 +49,12 @@ TEST(HParams, GlmWithoutRopeDimensionRotatesHalfTheHeadAndWarns) {
     ASSERT_TRUE(f.ok());
     for (const auto& kv : f->metadata().entries()) {
         if (kv.key == "glm4.rope.dimension_count") continue;
-        if (kv.value.type == gguf::ValueType::String) w2.set_string(kv.key, kv.value.str);
-        else if (kv.value.type == gguf::ValueType::Float32) w2.set_f32(kv.key, static_cast<float>(kv.value.f));
-        else w2.set_u32(kv.key, static_cast<uint32_t>(kv.value.u));
+        if (kv.value.type == gguf::ValueType::String)
+            w2.set_string(kv.key, kv.value.str);
+        else if (kv.value.type == gguf::ValueType::Float32)
+            w2.set_f32(kv.key, static_cast<float>(kv.value.f));
+        else
+            w2.set_u32(kv.key, static_cast<uint32_t>(kv.value.u));
     }
     std::string warnings;
     auto hp = read(w2, &warnings);

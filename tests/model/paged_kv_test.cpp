@@ -8,8 +8,8 @@ namespace glmserve::model {
 namespace {
 
 std::unique_ptr<KvPool> make_pool(int64_t n_blocks) {
-    const KvPoolConfig c{.n_layer = 2, .n_embd_kv = 8, .block_size = 4,
-                         .pool_bytes = n_blocks * 2 * 2 * 4 * 8 * 2};
+    const KvPoolConfig c{
+        .n_layer = 2, .n_embd_kv = 8, .block_size = 4, .pool_bytes = n_blocks * 2 * 2 * 4 * 8 * 2};
     auto pool = KvPool::create(c);
     EXPECT_TRUE(pool.ok());
     return std::move(pool).value();

@@ -62,9 +62,9 @@ TEST_F(QuantizeTest, EachTypeLoadsRunsAndStaysClose) {
         // broken quantizer gives ~1.4 (uncorrelated logits).
         double max_rel_error;
     };
-    for (const Case c : {Case{TensorType::Q8_0, 0.04}, Case{TensorType::Q6_K, 0.1},
-                         Case{TensorType::Q4_K, 0.35}, Case{TensorType::Q4_0, 0.45},
-                         Case{TensorType::F16, 0.002}}) {
+    for (const Case c :
+         {Case{TensorType::Q8_0, 0.04}, Case{TensorType::Q6_K, 0.1}, Case{TensorType::Q4_K, 0.35},
+          Case{TensorType::Q4_0, 0.45}, Case{TensorType::F16, 0.002}}) {
         SCOPED_TRACE(std::string(gguf::tensor_type_name(c.type)));
         auto in = gguf::GgufFile::open(dir_ / "f32.gguf");
         ASSERT_TRUE(in.ok());
@@ -88,8 +88,8 @@ TEST_F(QuantizeTest, KQuantFallsBackWhereRowsDoNotDivideIntoSuperBlocks) {
     auto in = gguf::GgufFile::open(dir_ / "f32.gguf");
     ASSERT_TRUE(in.ok());
     kernels::ThreadPool pool(1);
-    auto report = quantize_model(*in, dir_ / "q4k.gguf", TensorType::Q4_K, kernels::ref_kernels(),
-                                 pool);
+    auto report =
+        quantize_model(*in, dir_ / "q4k.gguf", TensorType::Q4_K, kernels::ref_kernels(), pool);
     ASSERT_TRUE(report.ok());
     EXPECT_EQ(report->n_tensors_fallback, 2);  // ffn_down of both layers
     auto q = gguf::GgufFile::open(dir_ / "q4k.gguf");

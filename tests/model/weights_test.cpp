@@ -22,8 +22,8 @@ Result<std::shared_ptr<const Model>> rebuild(
     w.copy_metadata(file.metadata());
     for (const auto& t : file.tensors()) {
         if (edit(t, w)) continue;
-        GS_RETURN_IF_ERROR(w.add_tensor(t.name, t.type, std::vector<int64_t>(t.ne, t.ne + t.n_dims),
-                                        t.data));
+        GS_RETURN_IF_ERROR(
+            w.add_tensor(t.name, t.type, std::vector<int64_t>(t.ne, t.ne + t.n_dims), t.data));
     }
     GS_ASSIGN_OR_RETURN(gguf::GgufFile edited, gguf::GgufFile::from_bytes(w.to_bytes()));
     return Model::from_file(std::move(edited), kernels::ref_kernels());

@@ -25,8 +25,8 @@ CloseReport compare_all_close(std::span<const float> actual, std::span<const flo
     return report;
 }
 
-::testing::AssertionResult all_close(std::span<const float> actual,
-                                     std::span<const float> expected, double atol, double rtol) {
+::testing::AssertionResult all_close(std::span<const float> actual, std::span<const float> expected,
+                                     double atol, double rtol) {
     if (actual.size() != expected.size()) {
         return ::testing::AssertionFailure()
                << "size mismatch: " << actual.size() << " vs " << expected.size();

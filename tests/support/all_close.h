@@ -20,8 +20,8 @@ struct CloseReport {
 CloseReport compare_all_close(std::span<const float> actual, std::span<const float> expected,
                               double atol, double rtol);
 
-::testing::AssertionResult all_close(std::span<const float> actual,
-                                     std::span<const float> expected, double atol, double rtol);
+::testing::AssertionResult all_close(std::span<const float> actual, std::span<const float> expected,
+                                     double atol, double rtol);
 
 }  // namespace glmserve::testing
 
