@@ -107,6 +107,13 @@ int run_generate(GenerateCliOptions o) {
     if (!m.ok()) return fail(m.status());
     auto tok = tokenizer::Tokenizer::from_metadata((*m)->file().metadata());
     if (!tok.ok()) return fail(tok.status().with_context(o.model));
+    if ((*tok)->n_vocab() != (*m)->hparams().n_vocab) {
+        // Sampled ids past the tokenizer's vocabulary would decode to nothing: refuse the file.
+        return fail(
+            data_loss(fmt::format("{}: the tokenizer has {} tokens but token_embd has {} "
+                                  "rows",
+                                  o.model, (*tok)->n_vocab(), (*m)->hparams().n_vocab)));
+    }
     auto ids = prompt_ids(o, **tok, (*m)->file().metadata());
     if (!ids.ok()) return fail(ids.status());
 

@@ -32,11 +32,16 @@ int run_logits(const LogitsOptions& o) {
         *m, kernels::active_kernels(), pool,
         engine::GeneratorConfig{.n_ctx = static_cast<int64_t>(ids->size())});
     if (!gen.ok()) return fail(gen.status());
-    auto logits = (*gen)->prompt_logits(*ids);
-    if (!logits.ok()) return fail(logits.status());
+    // Rows are written as each prefill chunk finishes: a long prompt never holds
+    // n_tokens × n_vocab floats in memory.
     std::ofstream out(o.out, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(logits->data()),
-              static_cast<std::streamsize>(logits->size() * sizeof(float)));
+    if (!out) return fail(unavailable(fmt::format("cannot open {} for writing", o.out)));
+    const Status s = (*gen)->stream_prompt_logits(*ids, [&](std::span<const float> rows) {
+        out.write(reinterpret_cast<const char*>(rows.data()),
+                  static_cast<std::streamsize>(rows.size() * sizeof(float)));
+        return out ? ok_status() : unavailable(fmt::format("cannot write {}", o.out));
+    });
+    if (!s.ok()) return fail(s);
     out.close();
     if (!out) return fail(unavailable(fmt::format("cannot write {}", o.out)));
     std::fprintf(stderr, "wrote %zu x %lld logits to %s\n", ids->size(),

@@ -50,37 +50,44 @@ Status Generator::check_fits(int64_t n_positions) const {
 }
 
 Status Generator::run(std::span<const int32_t> tokens, int64_t pos0, model::LogitsMode mode,
-                      std::vector<float>& logits) {
+                      std::vector<float>& last, const LogitsSink& sink) {
     const int64_t n_vocab = model_->hparams().n_vocab;
     const int64_t chunk = decoder_.max_batch_tokens();
-    if (mode == model::LogitsMode::All) logits.clear();
     for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(chunk)) {
         const size_t n = std::min(tokens.size() - start, static_cast<size_t>(chunk));
         const int64_t pos = pos0 + static_cast<int64_t>(start);
         GS_RETURN_IF_ERROR(model::reserve_positions(*kv_, blocks_, pos + static_cast<int64_t>(n)));
         const bool last_chunk = start + n == tokens.size();
+        model::LogitsMode chunk_mode = model::LogitsMode::None;
+        if (mode == model::LogitsMode::All || last_chunk) chunk_mode = mode;
         const model::SequenceChunk c{.tokens = tokens.subspan(start, n),
                                      .pos0 = pos,
                                      .blocks = &blocks_,
-                                     .logits = mode == model::LogitsMode::All ? mode
-                                               : last_chunk                   ? mode
-                                                            : model::LogitsMode::None};
+                                     .logits = chunk_mode};
         GS_RETURN_IF_ERROR(decoder_.forward(std::span(&c, 1), *kv_, step_logits_));
         if (mode == model::LogitsMode::All) {
-            logits.insert(logits.end(), step_logits_.begin(), step_logits_.end());
+            GS_RETURN_IF_ERROR(sink(step_logits_));
         } else if (last_chunk) {
-            logits.assign(step_logits_.end() - n_vocab, step_logits_.end());
+            last.assign(step_logits_.end() - n_vocab, step_logits_.end());
         }
     }
     return ok_status();
 }
 
-Result<std::vector<float>> Generator::prompt_logits(std::span<const int32_t> tokens) {
+Status Generator::stream_prompt_logits(std::span<const int32_t> tokens, const LogitsSink& sink) {
     if (tokens.empty()) return invalid_argument("no tokens given");
     GS_RETURN_IF_ERROR(check_fits(static_cast<int64_t>(tokens.size())));
     model::release_all(*kv_, blocks_);
+    std::vector<float> unused;
+    return run(tokens, 0, model::LogitsMode::All, unused, sink);
+}
+
+Result<std::vector<float>> Generator::prompt_logits(std::span<const int32_t> tokens) {
     std::vector<float> logits;
-    GS_RETURN_IF_ERROR(run(tokens, 0, model::LogitsMode::All, logits));
+    GS_RETURN_IF_ERROR(stream_prompt_logits(tokens, [&](std::span<const float> rows) {
+        logits.insert(logits.end(), rows.begin(), rows.end());
+        return ok_status();
+    }));
     return logits;
 }
 

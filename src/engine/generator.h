@@ -59,6 +59,12 @@ public:
     // Logits at every position of `tokens` (a fresh sequence): [n_tokens, n_vocab].
     Result<std::vector<float>> prompt_logits(std::span<const int32_t> tokens);
 
+    // The same rows handed to `sink` one prefill chunk at a time ([rows, n_vocab] each), so
+    // memory stays bounded by the chunk size whatever the prompt length. A sink error stops
+    // the run and is returned.
+    using LogitsSink = std::function<Status(std::span<const float> rows)>;
+    Status stream_prompt_logits(std::span<const int32_t> tokens, const LogitsSink& sink);
+
     // Generates after `prompt` (a fresh sequence). on_token is called with each new token;
     // returning false stops generation (FinishReason::Cancelled).
     Result<GenerateResult> generate(std::span<const int32_t> prompt, const GenerateOptions& options,
@@ -69,9 +75,10 @@ private:
               kernels::ThreadPool& pool, const GeneratorConfig& config,
               std::unique_ptr<model::KvPool> kv, int64_t n_ctx);
     Status check_fits(int64_t n_positions) const;
-    // Runs tokens at positions pos0.. through the decoder; logits of the last or of all.
+    // Runs tokens at positions pos0.. through the decoder in chunks. With LogitsMode::All each
+    // chunk's rows go to `sink`; with Last, `last` receives the final position's logits.
     Status run(std::span<const int32_t> tokens, int64_t pos0, model::LogitsMode mode,
-               std::vector<float>& logits);
+               std::vector<float>& last, const LogitsSink& sink = nullptr);
 
     std::shared_ptr<const model::Model> model_;
     model::Decoder decoder_;

@@ -37,8 +37,9 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view name) {
         const auto sv = spdlog::level::to_string_view(level);
         if (std::string_view(sv.data(), sv.size()) == name) return level;
     }
-    if (name == "warning") return spdlog::level::warn;
-    if (name == "error") return spdlog::level::err;
+    // spdlog spells these "warning" and "error"; accept the short forms operators type too.
+    if (name == "warn") return spdlog::level::warn;
+    if (name == "err") return spdlog::level::err;
     return invalid_argument("unknown log level '" + std::string(name) +
                             "' (trace, debug, info, warn, error, critical, off)");
 }

@@ -49,6 +49,32 @@ TEST_F(GeneratorTest, GreedyDecodeMatchesArgmaxOfFullPromptLogits) {
     }
 }
 
+TEST_F(GeneratorTest, StreamedLogitsArriveInChunksAndSinkErrorsStopTheRun) {
+    const auto whole = gen_->prompt_logits(prompt_);
+    ASSERT_TRUE(whole.ok());
+    std::vector<size_t> chunk_rows;
+    std::vector<float> joined;
+    const auto n_vocab = static_cast<size_t>(model_->hparams().n_vocab);
+    ASSERT_TRUE(gen_->stream_prompt_logits(prompt_,
+                                           [&](std::span<const float> rows) {
+                                               chunk_rows.push_back(rows.size() / n_vocab);
+                                               joined.insert(joined.end(), rows.begin(),
+                                                             rows.end());
+                                               return ok_status();
+                                           })
+                    .ok());
+    EXPECT_EQ(chunk_rows, (std::vector<size_t>{8, 3}));  // max_batch_tokens 8, 11 tokens
+    EXPECT_EQ(joined, *whole);
+
+    int calls = 0;
+    const Status s = gen_->stream_prompt_logits(prompt_, [&](std::span<const float>) {
+        ++calls;
+        return unavailable("disk full");
+    });
+    EXPECT_EQ(s.code(), StatusCode::Unavailable);
+    EXPECT_EQ(calls, 1);
+}
+
 TEST_F(GeneratorTest, StopsAtAStopToken) {
     auto free_run =
         gen_->generate(prompt_, {.max_tokens = 8, .sampling = {.temperature = 0.0f}}, nullptr);
