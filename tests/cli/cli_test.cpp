@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/golden.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -55,6 +57,20 @@ TEST_F(CliTest, TokenizePrintsAJsonArray) {
     const auto j = nlohmann::json::parse(r.out);
     ASSERT_TRUE(j.is_array());
     EXPECT_GE(j.size(), 2u);
+}
+
+TEST_F(CliTest, TokenizeWorksOnVocabularyOnlyFiles) {
+    GS_REQUIRE_GOLDEN(golden);
+    // vocab-llama-spm.gguf carries a tokenizer and no tensors.
+    const fs::path spm = golden / "tokenizer" / "vocab-llama-spm.gguf";
+    const auto cases = nlohmann::json::parse(
+        std::ifstream(golden / "tokenizer" / "vocab-llama-spm" / "tokenize.json"));
+    const auto& first = cases.at(0);
+    const std::string flag = first.at("add_special").get<bool>() ? " --add-special" : "";
+    const RunResult r = run("tokenize -m " + spm.string() + " --text '" +
+                            first.at("text").get<std::string>() + "'" + flag);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(nlohmann::json::parse(r.out), first.at("tokens"));
 }
 
 TEST_F(CliTest, LogitsWritesOneRowPerToken) {
