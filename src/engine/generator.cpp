@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/system_info.h"
+
 namespace glmserve::engine {
 
 using Clock = std::chrono::steady_clock;
@@ -27,6 +29,14 @@ Result<std::unique_ptr<Generator>> Generator::create(std::shared_ptr<const model
     // One sequence: the pool holds exactly its context, rounded up to whole blocks.
     const int64_t n_blocks = (n_ctx + config.kv_block_size - 1) / config.kv_block_size;
     const int64_t pool_bytes = n_blocks * config.kv_block_size * model::kv_bytes_per_token(hp);
+    // Refuse what cannot fit instead of letting the allocation (or the OOM killer) decide.
+    const uint64_t available = available_memory_bytes();
+    if (available != 0 && static_cast<uint64_t>(pool_bytes) > available) {
+        return resource_exhausted(fmt::format(
+            "a KV cache for {} positions needs {} bytes but only {} are available; use a "
+            "smaller context",
+            n_ctx, pool_bytes, available));
+    }
     GS_ASSIGN_OR_RETURN(auto kv, model::KvPool::create_for(hp, pool_bytes, config.kv_block_size));
     return std::unique_ptr<Generator>(
         new Generator(std::move(model), table, pool, config, std::move(kv), n_ctx));

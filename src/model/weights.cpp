@@ -166,9 +166,11 @@ Result<ModelWeights> bind_weights(const gguf::GgufFile& file, HParams& hp,
     } else {
         GS_ASSIGN_OR_RETURN(w.output, b.matrix("output.weight", hp.n_embd, hp.n_vocab));
     }
-    w.layers.resize(static_cast<size_t>(hp.n_layer));
+    // Layers are bound one at a time, so a block_count that lies fails at the first missing
+    // tensor instead of reserving memory for billions of layers.
     for (int64_t il = 0; il < hp.n_layer; ++il) {
-        GS_RETURN_IF_ERROR(bind_layer(b, hp, w.knobs, il, w.layers[static_cast<size_t>(il)]));
+        LayerWeights& layer = w.layers.emplace_back();
+        GS_RETURN_IF_ERROR(bind_layer(b, hp, w.knobs, il, layer));
     }
     GS_RETURN_IF_ERROR(b.check_all_used());
     return w;

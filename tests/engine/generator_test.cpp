@@ -112,6 +112,16 @@ TEST_F(GeneratorTest, PromptPlusMaxTokensOverContextIsRefused) {
     EXPECT_NE(r.status().message().find("context"), std::string::npos);
 }
 
+TEST(GeneratorCreate, ContextThatCannotFitInMemoryIsRefused) {
+    auto model = testing::make_tiny_model(testing::tiny_spec());
+    kernels::ThreadPool pool(1);
+    // 2^40 positions of this model's KV would need 2^40 × 512 bytes.
+    auto gen = Generator::create(model, kernels::ref_kernels(), pool, {.n_ctx = int64_t{1} << 40});
+    ASSERT_FALSE(gen.ok());
+    EXPECT_EQ(gen.status().code(), StatusCode::ResourceExhausted);
+    EXPECT_NE(gen.status().message().find("smaller context"), std::string::npos);
+}
+
 TEST_F(GeneratorTest, BadInputsAreErrors) {
     EXPECT_FALSE(gen_->generate({}, {.max_tokens = 2}, nullptr).ok());
     EXPECT_FALSE(gen_->generate(prompt_, {.max_tokens = -1}, nullptr).ok());
