@@ -139,6 +139,16 @@ TEST_F(CliTest, GenerateWithoutModelMakesThenReusesTheDemoModel) {
     EXPECT_EQ(run_shell(cmd).find("made the built-in demo model"), std::string::npos);
 }
 
+TEST_F(CliTest, BenchEngineReportsSpeedAndRoofline) {
+    const RunResult r = run("bench engine -m " + model() + " -p 8 -n 4 -r 2 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.at("prompt_tokens_per_second").at("samples").size(), 2u);
+    EXPECT_GT(j.at("generation_tokens_per_second").at("mean").get<double>(), 0.0);
+    EXPECT_GT(j.at("read_bandwidth_bytes_per_second").get<double>(), 0.0);
+    EXPECT_GT(j.at("roofline_fraction").get<double>(), 0.0);
+}
+
 TEST_F(CliTest, ErrorsAreClearAndNonZero) {
     RunResult r = run("generate -m /nonexistent.gguf -p hi");
     EXPECT_EQ(r.exit_code, 1);

@@ -1,0 +1,61 @@
+#include "engine/engine_bench.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernels/kernel_table.h"
+#include "kernels/memory_bandwidth.h"
+#include "support/tiny_model.h"
+
+namespace glmserve::engine {
+namespace {
+
+TEST(EngineBench, MeanAndSampleStandardDeviation) {
+    const Measurement m = measure({2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0});
+    EXPECT_DOUBLE_EQ(m.mean, 5.0);
+    EXPECT_NEAR(m.stddev, std::sqrt(32.0 / 7.0), 1e-12);
+    EXPECT_EQ(measure({3.0}).stddev, 0.0);
+    EXPECT_EQ(measure({}).mean, 0.0);
+}
+
+TEST(EngineBench, BytesPerTokenCountOneEmbeddingRowUnlessTied) {
+    auto untied = testing::make_tiny_model(testing::tiny_spec());
+    const auto* embd = untied->file().find_tensor("token_embd.weight");
+    EXPECT_EQ(weight_bytes_per_token(*untied),
+              untied->weight_bytes() - embd->n_bytes + embd->row_bytes());
+
+    model::RandomModelSpec spec = testing::tiny_spec();
+    spec.tied_output = true;
+    auto tied = testing::make_tiny_model(spec);
+    EXPECT_EQ(weight_bytes_per_token(*tied), tied->weight_bytes());
+}
+
+TEST(EngineBench, RunsEveryRepetitionOfBothTests) {
+    auto model = testing::make_tiny_model(testing::tiny_spec());
+    kernels::ThreadPool pool(2);
+    auto r = run_engine_bench(model, kernels::ref_kernels(), pool,
+                              {.n_prompt = 16, .n_gen = 4, .repetitions = 3});
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_EQ(r->prompt.tokens_per_second.size(), 3u);
+    EXPECT_EQ(r->generation.tokens_per_second.size(), 3u);
+    EXPECT_GT(r->prompt.mean, 0.0);
+    EXPECT_GT(r->generation.mean, 0.0);
+
+    auto skip = run_engine_bench(model, kernels::ref_kernels(), pool,
+                                 {.n_prompt = 0, .n_gen = 2, .repetitions = 1});
+    ASSERT_TRUE(skip.ok());
+    EXPECT_TRUE(skip->prompt.tokens_per_second.empty());
+    EXPECT_FALSE(run_engine_bench(model, kernels::ref_kernels(), pool, {.repetitions = 0}).ok());
+}
+
+TEST(MemoryBandwidth, MeasuresAFiniteRate) {
+    kernels::ThreadPool pool(2);
+    const double bw =
+        kernels::measure_read_bandwidth(pool, {.buffer_bytes = uint64_t{16} << 20, .passes = 2});
+    EXPECT_TRUE(std::isfinite(bw));
+    EXPECT_GT(bw, 0.0);
+}
+
+}  // namespace
+}  // namespace glmserve::engine
