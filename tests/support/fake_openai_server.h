@@ -1,0 +1,64 @@
+// FakeOpenAiServer: an in-process OpenAI-compatible HTTP server on 127.0.0.1:<ephemeral> for
+// tests of the HTTP client and the load generator. It answers POST /v1/completions and
+// /v1/chat/completions, streamed (SSE, `data: {chunk}` per token then `data: [DONE]`) or as one
+// JSON body with a usage block, and can be told to be slow, fail, cut streams or send garbage.
+//
+// Answers are deterministic: token i's text is " tok<i>" (so a reply of n tokens is
+// " tok0 tok1 ... tok<n-1>"); prompt_tokens is the number of whitespace-separated words in the
+// prompt (or in all message contents), at least 1; completion_tokens is the number of tokens
+// sent. A streamed reply sends its headers at once, waits ttft, then one token every
+// inter_token; a non-streamed one sends everything after ttft + (n - 1) * inter_token.
+// Error statuses are answered at once with an OpenAI error body (and Retry-After: 1 for 429
+// and 503). Keep-alive is honoured.
+// Thread: the server runs one io_context thread of its own. Every public method may be called
+// from any thread; set_behavior() applies to requests that arrive after it returns.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace glmserve::testing {
+
+struct FakeBehavior {
+    int status = 200;  // non-200: an OpenAI error JSON with this status
+    std::chrono::milliseconds ttft{0};
+    std::chrono::milliseconds inter_token{0};
+    int n_tokens = 8;  // tokens per reply unless the request has "max_tokens"
+    // Close the connection after cut_after_tokens tokens (non-streamed: after half the body,
+    // with Content-Length announcing all of it).
+    bool cut_stream_after = false;
+    int cut_after_tokens = 0;
+    bool garbage_sse = false;   // a streamed reply starts with bytes that are not SSE
+    bool include_usage = true;  // non-stream: "usage"; stream: needs stream_options too
+};
+
+class FakeOpenAiServer {
+public:
+    // GS_CHECKs that it could listen (test support).
+    static std::unique_ptr<FakeOpenAiServer> start(FakeBehavior initial = {});
+    ~FakeOpenAiServer();
+
+    FakeOpenAiServer(const FakeOpenAiServer&) = delete;
+    FakeOpenAiServer& operator=(const FakeOpenAiServer&) = delete;
+
+    uint16_t port() const;
+    std::string url() const;  // "http://127.0.0.1:PORT"
+
+    void set_behavior(FakeBehavior behavior);
+    FakeBehavior behavior() const;
+
+    int requests_seen() const;         // complete requests read, any path
+    int connections_accepted() const;  // TCP connections accepted
+    std::string last_request_body() const;
+    std::string last_authorization() const;  // "" when the last request had none
+
+    struct Impl;
+
+private:
+    FakeOpenAiServer();
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace glmserve::testing
