@@ -379,7 +379,7 @@ void Connection::Impl::cancel() {
     close_link();
 }
 
-Connection::Connection(asio::io_context& io, Url endpoint, ClientTimeouts timeouts,
+Connection::Connection(Passkey, asio::io_context& io, Url endpoint, ClientTimeouts timeouts,
                        ClientLimits limits)
     : impl_(std::make_unique<Impl>(*this, io, std::move(endpoint), timeouts, limits)) {}
 
@@ -387,8 +387,7 @@ Connection::~Connection() = default;
 
 std::shared_ptr<Connection> Connection::create(asio::io_context& io, Url endpoint,
                                                ClientTimeouts timeouts, ClientLimits limits) {
-    return std::shared_ptr<Connection>(
-        new Connection(io, std::move(endpoint), timeouts, limits));  // private constructor
+    return std::make_shared<Connection>(Passkey(), io, std::move(endpoint), timeouts, limits);
 }
 
 void Connection::async_request(ClientRequest request, ClientCallbacks callbacks) {

@@ -17,7 +17,9 @@
 //   Cancelled         close() was called while the request was in flight
 //   FailedPrecondition async_request while another request is still in flight
 // Callbacks may call async_request() or close() on this Connection (e.g. the next request
-// from on_done). Callbacks are reset after on_done, so captures are released.
+// from on_done). A request's callbacks (and what they capture) are released once on_done has
+// returned and the request's last pending I/O handler has run. If the io_context is stopped
+// or destroyed with a request in flight, on_done is never called: run it until done.
 //
 // Simplification: Beast stays out of this header (pimpl); the request target is appended to
 // the endpoint's path_prefix; no TLS, no proxies, no pipelining.
@@ -96,10 +98,16 @@ public:
 
     const Url& endpoint() const;
 
+    // Use create(): only it can make a Passkey.
+    class Passkey {
+        friend class Connection;
+        Passkey() = default;
+    };
+    Connection(Passkey, boost::asio::io_context& io, Url endpoint, ClientTimeouts timeouts,
+               ClientLimits limits);
+
 private:
     struct Impl;
-    Connection(boost::asio::io_context& io, Url endpoint, ClientTimeouts timeouts,
-               ClientLimits limits);
 
     std::unique_ptr<Impl> impl_;
     std::atomic<uint64_t> n_connects_{0};

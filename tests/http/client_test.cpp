@@ -8,8 +8,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "http/sse_parser.h"
 #include "support/fake_openai_server.h"
@@ -166,6 +168,18 @@ TEST_F(ClientTest, ConnectionCloseMeansReconnect) {
     }
     EXPECT_EQ(conn->n_connects(), 2u);
     EXPECT_EQ(server_->connections_accepted(), 2);
+}
+
+TEST_F(ClientTest, StaleKeepAliveConnectionIsRetriedOnce) {
+    server_->set_behavior({.close_after_response = true});
+    auto conn = connect();
+    for (int i = 0; i < 3; ++i) {
+        Outcome out = run_one(*conn, completion({{"prompt", "x"}, {"stream", i == 1}}));
+        ASSERT_TRUE(out.status.ok()) << i << ": " << out.status.to_string();
+        EXPECT_EQ(out.http_status, 200);
+    }
+    EXPECT_EQ(server_->requests_seen(), 3);
+    EXPECT_EQ(conn->n_connects(), 3u);
 }
 
 TEST_F(ClientTest, ErrorStatusIsDeliveredWithBody) {
@@ -339,6 +353,38 @@ TEST_F(ClientTest, HundredConcurrentConnectionsOnOneThread) {
         ASSERT_EQ(sse_data(out.body).size(), 5u);
     }
     EXPECT_EQ(server_->requests_seen(), kN);
+    EXPECT_EQ(server_->connections_accepted(), kN);
+}
+
+TEST_F(ClientTest, ConnectionsShareAMultiThreadedIoContext) {
+    constexpr int kN = 20;
+    constexpr int kRequestsEach = 3;
+    server_->set_behavior({.n_tokens = 3});
+    std::vector<std::shared_ptr<Connection>> conns;
+    std::vector<std::atomic<int>> n_ok(kN);
+    std::atomic<int> n_failed{0};
+    // Each connection chains kRequestsEach requests from its own on_done.
+    std::function<void(int, int)> send = [&](int ic, int left) {
+        ClientCallbacks cb;
+        cb.on_done = [&, ic, left](const Status& s) {
+            if (!s.ok()) {
+                n_failed.fetch_add(1);
+                return;
+            }
+            n_ok[static_cast<size_t>(ic)].fetch_add(1);
+            if (left > 1) send(ic, left - 1);
+        };
+        conns[static_cast<size_t>(ic)]->async_request(
+            completion({{"prompt", "x"}, {"stream", true}}), std::move(cb));
+    };
+    for (int i = 0; i < kN; ++i) conns.push_back(connect());
+    for (int i = 0; i < kN; ++i) send(i, kRequestsEach);
+    io_.restart();
+    std::thread other([this] { io_.run(); });
+    io_.run();
+    other.join();
+    EXPECT_EQ(n_failed.load(), 0);
+    for (const auto& n : n_ok) EXPECT_EQ(n.load(), kRequestsEach);
     EXPECT_EQ(server_->connections_accepted(), kN);
 }
 

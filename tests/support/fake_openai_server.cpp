@@ -161,6 +161,7 @@ public:
 private:
     void on_request(const beast::error_code& ec);
     std::optional<Plan> plan(const bhttp::request<bhttp::string_body>& req, FakeBehavior b);
+    void next_request(const beast::error_code& ec);
     void send_whole(int status, std::string body, std::string_view content_type);
     void send_cut(std::string body);
     void start_stream();
@@ -202,6 +203,8 @@ void Session::on_request(const beast::error_code& ec) {
         b = server_.behavior;
     }
     server_.n_requests.fetch_add(1, std::memory_order_relaxed);
+    plan_ = Plan{};
+    plan_.behavior = b;  // an error answered inside plan() still sees this request's behaviour
     std::optional<Plan> p = plan(req, b);
     if (!p) return;  // an error answer is on its way
     plan_ = *p;
@@ -249,6 +252,12 @@ std::optional<Plan> Session::plan(const bhttp::request<bhttp::string_body>& req,
     return p;
 }
 
+// After a complete response: read the next request on this connection, or close it.
+void Session::next_request(const beast::error_code& ec) {
+    if (ec || !keep_alive_ || plan_.behavior.close_after_response) return close();
+    read_request();
+}
+
 void Session::send_whole(int status, std::string body, std::string_view content_type) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(status), 11);
@@ -260,8 +269,7 @@ void Session::send_whole(int status, std::string body, std::string_view content_
     res->prepare_payload();
     bhttp::async_write(socket_, *res,
                        [self = shared_from_this(), res](const beast::error_code& ec, size_t) {
-                           if (ec || !self->keep_alive_) return self->close();
-                           self->read_request();
+                           self->next_request(ec);
                        });
 }
 
@@ -309,10 +317,7 @@ void Session::stream_step(int i) {
         write_chunk("data: " + usage.dump() + "\n\n", [] {});
     }
     write_chunk("data: [DONE]\n\n", [] {});
-    write_raw("0\r\n\r\n", [this] {
-        if (!keep_alive_) return close();
-        read_request();
-    });
+    write_raw("0\r\n\r\n", [this] { next_request({}); });
 }
 
 // Queues `bytes` as one HTTP chunk (SSE events, garbage) after what is already queued.

@@ -32,6 +32,9 @@ struct FakeBehavior {
     int cut_after_tokens = 0;
     bool garbage_sse = false;   // a streamed reply starts with bytes that are not SSE
     bool include_usage = true;  // non-stream: "usage"; stream: needs stream_options too
+    // Close the connection right after each complete response while still announcing
+    // keep-alive (a server dropping idle connections): the client's next request must retry.
+    bool close_after_response = false;
 };
 
 class FakeOpenAiServer {
