@@ -55,6 +55,7 @@ struct ClientRequest {
 
 struct ResponseHead {
     int status = 0;
+    // In the order received; names as the server spelled them (compare case-insensitively).
     std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -276,6 +276,14 @@ TEST_F(ClientTest, BodyLimitIsDataLoss) {
     }
 }
 
+TEST_F(ClientTest, HeaderLimitIsDataLoss) {
+    auto conn = connect({}, {.max_header_bytes = 40});
+    Outcome out = run_one(*conn, completion({{"prompt", "x"}}));
+    EXPECT_EQ(out.status.code(), StatusCode::DataLoss) << out.status.to_string();
+    EXPECT_THAT(out.status.message(), HasSubstr("header limit"));
+    EXPECT_EQ(out.http_status, 0);
+}
+
 TEST_F(ClientTest, CloseMidStreamIsCancelledAndSilent) {
     server_->set_behavior({.inter_token = milliseconds(20), .n_tokens = 50});
     auto conn = connect();

@@ -70,6 +70,13 @@ struct Plan {
     FakeBehavior behavior;
 };
 
+// obj[key] is the JSON boolean true (json::value() would throw on other types).
+bool is_true(const json& obj, const char* key) {
+    if (!obj.is_object()) return false;
+    auto it = obj.find(key);
+    return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
 int count_words(std::string_view text) {
     int n = 0;
     bool in_word = false;
@@ -129,7 +136,7 @@ std::string chunk_json(const Plan& p, int i) {
                   {"created", 0},
                   {"model", p.model},
                   {"choices", json::array({choice})}};
-    return "data: " + chunk.dump() + "\n\n";
+    return "data: " + chunk.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
 }
 
 std::string full_json(const Plan& p) {
@@ -147,7 +154,7 @@ std::string full_json(const Plan& p) {
                  {"model", p.model},
                  {"choices", json::array({choice})}};
     if (p.behavior.include_usage) body["usage"] = usage_json(p);
-    return body.dump();
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string error_json(int status, std::string_view message) {
@@ -155,7 +162,7 @@ std::string error_json(int status, std::string_view message) {
                        : status < 500 ? "invalid_request_error"
                                       : "server_error";
     json body = {{"error", {{"message", message}, {"type", type}, {"code", status}}}};
-    return body.dump();
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -245,13 +252,13 @@ std::optional<Plan> Session::plan(const bhttp::request<bhttp::string_body>& req,
         send_whole(400, error_json(400, "body is not a JSON object"), "application/json");
         return std::nullopt;
     }
-    p.stream = body.value("stream", false);
+    p.stream = is_true(body, "stream");
     auto opts = body.find("stream_options");
-    p.stream_usage = b.include_usage && opts != body.end() && opts->is_object() &&
-                     opts->value("include_usage", false);
+    p.stream_usage = b.include_usage && opts != body.end() && is_true(*opts, "include_usage");
     p.n_tokens = b.n_tokens;
     if (auto mt = body.find("max_tokens"); mt != body.end() && mt->is_number_integer()) {
-        p.n_tokens = std::max(mt->get<int>(), 0);
+        constexpr int64_t kMaxTokens = 1 << 20;
+        p.n_tokens = static_cast<int>(std::clamp<int64_t>(mt->get<int64_t>(), 0, kMaxTokens));
         p.limited_by_max_tokens = true;
     }
     if (auto m = body.find("model"); m != body.end() && m->is_string()) p.model = *m;
@@ -321,7 +328,8 @@ void Session::stream_step(int i) {
                       {"model", plan_.model},
                       {"choices", json::array()},
                       {"usage", usage_json(plan_)}};
-        write_chunk("data: " + usage.dump() + "\n\n", [] {});
+        write_chunk("data: " + usage.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n",
+                    [] {});
     }
     write_chunk("data: [DONE]\n\n", [] {});
     write_raw("0\r\n\r\n", [this] { next_request({}); });
