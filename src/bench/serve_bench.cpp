@@ -1,0 +1,220 @@
+// `bench serve` / `bench compare` glue; see serve_bench.h.
+#include "bench/serve_bench.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "bench/html_report.h"
+#include "bench/report.h"
+#include "http/url.h"
+
+namespace glmserve::bench {
+
+using nlohmann::json;
+
+Result<double> parse_duration_s(std::string_view text) {
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    const std::string_view unit(ptr, static_cast<size_t>(end - ptr));
+    double scale = 0;
+    if (unit.empty() || unit == "s") scale = 1;
+    if (unit == "ms") scale = 1e-3;
+    if (unit == "m") scale = 60;
+    if (unit == "h") scale = 3600;
+    const double seconds = value * scale;
+    if (ec != std::errc() || scale == 0 || !(seconds > 0) || !std::isfinite(seconds)) {
+        return invalid_argument(
+            fmt::format("'{}' is not a positive duration (like 250ms, 1.5s, 2m)", text));
+    }
+    return seconds;
+}
+
+namespace {
+
+Result<std::optional<double>> optional_duration(std::string_view flag, const std::string& text) {
+    if (text.empty()) return std::optional<double>();
+    auto seconds = parse_duration_s(text);
+    if (!seconds.ok()) return seconds.status().with_context(flag);
+    return std::optional<double>(*seconds);
+}
+
+Result<std::vector<LoadShape>> load_shapes(const ServeBenchOptions& o) {
+    LoadShape base{.concurrency = o.concurrency, .seed = o.seed};
+    if (o.requests < 0) return invalid_argument("--requests must be positive");
+    if (o.requests > 0) base.n_requests = o.requests;
+    GS_ASSIGN_OR_RETURN(base.duration_s, optional_duration("--duration", o.duration));
+    const int n_kinds = (o.rate != 0) + !o.rates.empty() + o.burst;
+    if (n_kinds > 1) return invalid_argument("use only one of --rate, --rates and --burst");
+    if (!base.n_requests && !base.duration_s) {
+        return invalid_argument("give --requests or --duration (or both)");
+    }
+    std::vector<LoadShape> shapes;
+    if (!o.rates.empty()) {
+        auto rates = parse_rate_list(o.rates);
+        if (!rates.ok()) return rates.status().with_context("--rates");
+        for (double r : *rates) {
+            LoadShape s = base;
+            s.kind = LoadKind::Poisson;
+            s.rate_per_s = r;
+            shapes.push_back(s);
+        }
+    } else {
+        LoadShape s = base;
+        if (o.rate != 0) {
+            s.kind = LoadKind::Poisson;
+            s.rate_per_s = o.rate;
+        }
+        if (o.burst) s.kind = LoadKind::Burst;
+        shapes.push_back(s);
+    }
+    for (const auto& s : shapes) GS_RETURN_IF_ERROR(validate(s));
+    return shapes;
+}
+
+Result<std::vector<Prompt>> load_prompts(const ServeBenchOptions& o) {
+    if (!o.dataset.empty()) return load_jsonl_prompts(o.dataset);
+    auto prompt_len = parse_length_range(o.prompt_tokens);
+    if (!prompt_len.ok()) return prompt_len.status().with_context("--prompt-tokens");
+    auto output_len = parse_length_range(o.output_tokens);
+    if (!output_len.ok()) return output_len.status().with_context("--output-tokens");
+    const size_t n = o.requests > 0
+                         ? std::min(static_cast<size_t>(o.requests), kMaxSyntheticPrompts)
+                         : kMaxSyntheticPrompts;
+    return make_synthetic_prompts(
+        {.prompt_tokens = *prompt_len, .output_tokens = *output_len, .seed = o.seed}, n);
+}
+
+Result<RunnerConfig> runner_config(const ServeBenchOptions& o) {
+    RunnerConfig r;
+    auto url = http::parse_url(o.url);
+    if (!url.ok()) return url.status().with_context("--url");
+    r.base_url = *url;
+    if (o.api != "completions" && o.api != "chat") {
+        return invalid_argument(fmt::format("--api '{}' is not completions or chat", o.api));
+    }
+    r.request = {.api = o.api == "chat" ? ApiKind::ChatCompletions : ApiKind::Completions,
+                 .model = o.model,
+                 .api_key = o.api_key,
+                 .ignore_eos = o.ignore_eos};
+    GS_ASSIGN_OR_RETURN(const std::optional<double> timeout,
+                        optional_duration("--timeout", o.timeout));
+    if (timeout) {
+        r.request_timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout * 1e3));
+    }
+    if (o.io_threads < 0 || o.io_threads > 256) {
+        return invalid_argument("--io-threads must be in [0, 256]");
+    }
+    r.n_extra_io_threads = o.io_threads;
+    return r;
+}
+
+}  // namespace
+
+Result<ServeBenchConfig> validate(const ServeBenchOptions& o) {
+    ServeBenchConfig c;
+    if (o.url.empty()) return invalid_argument("--url is required");
+    GS_ASSIGN_OR_RETURN(c.runner, runner_config(o));
+    GS_ASSIGN_OR_RETURN(c.shapes, load_shapes(o));
+    c.sweep = !o.rates.empty();
+    GS_ASSIGN_OR_RETURN(c.slo.ttft_s, optional_duration("--slo-ttft", o.slo_ttft));
+    GS_ASSIGN_OR_RETURN(c.slo.itl_s, optional_duration("--slo-itl", o.slo_itl));
+    GS_ASSIGN_OR_RETURN(c.slo.e2e_s, optional_duration("--slo-e2e", o.slo_e2e));
+    GS_ASSIGN_OR_RETURN(c.prompts, load_prompts(o));
+    c.json_path = o.json_path;
+    c.html_path = o.html_path;
+    c.progress = o.progress;
+    return c;
+}
+
+namespace {
+
+Status write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) return unavailable(fmt::format("cannot write '{}'", path));
+    out << text;
+    out.close();
+    if (!out) return unavailable(fmt::format("error writing '{}'", path));
+    return ok_status();
+}
+
+// "report.html" → "report-rate2.html" for a sweep's per-rate files.
+std::string rate_path(const std::string& path, double rate) {
+    const auto dot = path.rfind('.');
+    const auto slash = path.rfind('/');
+    const bool has_ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+    const std::string tag = fmt::format("-rate{:g}", rate);
+    return has_ext ? path.substr(0, dot) + tag + path.substr(dot) : path + tag;
+}
+
+// The live line: at most four updates a second, to stderr, only on a terminal.
+std::function<void(const Progress&)> progress_printer(bool enabled) {
+    if (!enabled || ::isatty(STDERR_FILENO) == 0) return {};
+    auto last_s = std::make_shared<double>(-1.0);
+    return [last_s](const Progress& p) {
+        if (p.elapsed_s - *last_s < 0.25) return;
+        *last_s = p.elapsed_s;
+        fmt::print(stderr, "\r{:7.1f}s  sent {}  done {}  failed {}  in flight {}   ", p.elapsed_s,
+                   p.n_sent, p.n_done, p.n_failed, p.n_in_flight);
+        std::fflush(stderr);
+    };
+}
+
+std::string sweep_row(double rate, const Summary& s) {
+    return fmt::format("{:>8g}{:>10.2f}{:>12.1f}{:>12.2f}{:>12.2f}{:>12.2f}{:>10.2f}{:>8}\n", rate,
+                       s.requests_per_s, s.output_tokens_per_s, s.ttft_s.p50 * 1e3,
+                       s.ttft_s.p99 * 1e3, s.itl_s.p99 * 1e3, s.goodput_per_s,
+                       s.n_requests - s.outcomes.ok);
+}
+
+}  // namespace
+
+Status run_serve_bench(const ServeBenchConfig& config, std::FILE* out) {
+    json sweep_runs = json::array();
+    std::string sweep_table =
+        fmt::format("{:>8}{:>10}{:>12}{:>12}{:>12}{:>12}{:>10}{:>8}\n", "rate", "req/s", "tok/s",
+                    "TTFT p50", "TTFT p99", "ITL p99", "goodput", "failed");
+    json single;
+    for (const LoadShape& shape : config.shapes) {
+        RunnerConfig runner = config.runner;
+        runner.shape = shape;
+        runner.on_progress = progress_printer(config.progress);
+        GS_ASSIGN_OR_RETURN(RunResult run, run_load(runner, config.prompts));
+        if (runner.on_progress) fmt::print(stderr, "\n");
+        const Summary summary = summarize(run.records, config.slo, run.wall_s);
+        if (config.sweep) fmt::print(out, "\n== rate {:g} req/s ==\n", shape.rate_per_s);
+        fmt::print(out, "{}", format_table(summary));
+        if (!config.html_path.empty()) {
+            const std::string path =
+                config.sweep ? rate_path(config.html_path, shape.rate_per_s) : config.html_path;
+            GS_RETURN_IF_ERROR(write_file(
+                path, render_html_report(
+                          summary, run.records,
+                          fmt::format("glmserve bench: {}", config.runner.base_url.to_string()))));
+        }
+        single = to_json(summary);
+        sweep_runs.push_back({{"rate_per_s", shape.rate_per_s}, {"summary", single}});
+        sweep_table += sweep_row(shape.rate_per_s, summary);
+    }
+    if (config.sweep) fmt::print(out, "\n== sweep ==\n{}", sweep_table);
+    if (config.json_path.empty()) return ok_status();
+    const json doc = config.sweep ? json{{"format", "glmserve-bench-sweep"},
+                                         {"version", kSummaryJsonVersion},
+                                         {"runs", sweep_runs}}
+                                  : single;
+    return write_file(config.json_path, doc.dump(2) + "\n");
+}
+
+Status run_compare(const std::string& path_a, const std::string& path_b, std::FILE* out) {
+    GS_ASSIGN_OR_RETURN(const Summary a, read_summary_file(path_a));
+    GS_ASSIGN_OR_RETURN(const Summary b, read_summary_file(path_b));
+    fmt::print(out, "A: {}\nB: {}\n\n{}", path_a, path_b, format_compare(a, b));
+    return ok_status();
+}
+
+}  // namespace glmserve::bench
