@@ -95,9 +95,10 @@ void add_bench_engine_command(CLI::App& bench, CommandRunner& run) {
 }
 
 void add_bench_command(CLI::App& app, CommandRunner& run) {
-    CLI::App* bench = app.add_subcommand("bench", "Benchmarks: engine speed (serving load: #3)");
+    CLI::App* bench = app.add_subcommand("bench", "Benchmarks: engine speed, serving load");
     bench->require_subcommand(1);
     add_bench_engine_command(*bench, run);
+    add_bench_serve_command(*bench, run);
 }
 
 }  // namespace glmserve::cli
