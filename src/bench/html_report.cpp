@@ -15,7 +15,7 @@ constexpr double kHeight = 260;
 constexpr double kLeft = 56;    // room for y tick labels
 constexpr double kBottom = 36;  // room for x tick labels
 constexpr double kTop = 28;
-constexpr double kRight = 16;
+constexpr double kRight = 28;  // room for the last x tick label
 
 struct Point {
     double x = 0;
