@@ -199,6 +199,11 @@ int run_bench_serve(const BenchServeOptions& o) {
         config->shape = *shape;
         auto summary = run_once(o, *config, *slo, fmt::format("glmserve bench serve {}", o.url));
         if (!summary.ok()) return fail(summary.status());
+        if (!o.json_path.empty()) {
+            if (Status s = write_file(o.json_path, bench::to_json(*summary).dump(2)); !s.ok()) {
+                return fail(s);
+            }
+        }
         if (summary->n_requests > 0 && summary->outcomes.ok == 0) {
             // Every request failed: say so in the exit code too, with the likeliest cause.
             return fail(unavailable(fmt::format(
@@ -206,11 +211,6 @@ int run_bench_serve(const BenchServeOptions& o) {
                 "server at {} up?",
                 summary->outcomes.connect_error, summary->outcomes.timeout,
                 summary->outcomes.http_error, o.url)));
-        }
-        if (!o.json_path.empty()) {
-            if (Status s = write_file(o.json_path, bench::to_json(*summary).dump(2)); !s.ok()) {
-                return fail(s);
-            }
         }
         return 0;
     }

@@ -1,0 +1,104 @@
+// `glmserve bench serve` and `bench compare` as users run them, against the in-process fake
+// OpenAI server: the reports carry the right counts and plausible latencies, and bad flags or
+// files fail clearly.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "support/fake_openai_server.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Ran {
+    int exit_code = -1;
+    std::string out;
+};
+
+Ran run_glmserve(const std::string& args) {
+    Ran r;
+    FILE* pipe = popen((std::string(GLMSERVE_BINARY) + " " + args + " 2>&1").c_str(), "r");
+    if (pipe == nullptr) return r;
+    std::array<char, 4096> buf{};
+    size_t n = 0;
+    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+    const int status = pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+class BenchServeCli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("glmserve-bench-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+TEST_F(BenchServeCli, ReportsCountsLatenciesAndWritesJsonAndHtml) {
+    auto server =
+        glmserve::testing::FakeOpenAiServer::start({.ttft = std::chrono::milliseconds(30),
+                                                    .inter_token = std::chrono::milliseconds(5),
+                                                    .n_tokens = 6});
+    const fs::path json = dir_ / "a.json", html = dir_ / "a.html";
+    const Ran r = run_glmserve("bench serve --url " + server->url() +
+                               " -N 12 -c 3 --output-tokens 6 --slo-ttft 10s --json " +
+                               json.string() + " --html " + html.string());
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const auto j = nlohmann::json::parse(read_file(json));
+    EXPECT_EQ(j.at("n_requests"), 12);
+    EXPECT_EQ(j.at("outcomes").at("ok"), 12);
+    EXPECT_GE(j.at("ttft_s").at("p50").get<double>(), 0.030);
+    EXPECT_GE(j.at("itl_s").at("p50").get<double>(), 0.004);
+    EXPECT_EQ(j.at("n_goodput"), 12);
+    const std::string page = read_file(html);
+    EXPECT_NE(page.find("<svg"), std::string::npos);
+    EXPECT_EQ(page.find("http://"), page.find(server->url()));  // no external assets
+
+    const Ran cmp = run_glmserve("bench compare " + json.string() + " " + json.string());
+    ASSERT_EQ(cmp.exit_code, 0) << cmp.out;
+    EXPECT_NE(cmp.out.find("1.00"), std::string::npos) << cmp.out;
+}
+
+TEST_F(BenchServeCli, ServerErrorsAreCountedByCode) {
+    auto server = glmserve::testing::FakeOpenAiServer::start({.status = 503});
+    const fs::path json = dir_ / "b.json";
+    const Ran r =
+        run_glmserve("bench serve --url " + server->url() + " -N 4 --json " + json.string());
+    EXPECT_EQ(r.exit_code, 1) << r.out;  // nothing succeeded, and the report says why
+    EXPECT_NE(r.out.find("no request succeeded"), std::string::npos);
+    const auto j = nlohmann::json::parse(read_file(json));
+    EXPECT_EQ(j.at("outcomes").at("http_error"), 4);
+    EXPECT_EQ(j.at("outcomes").at("by_http_status").at("503"), 4);
+}
+
+TEST_F(BenchServeCli, BadFlagsAndFilesFailClearly) {
+    Ran r = run_glmserve("bench serve --url http://127.0.0.1:1 --rate 2 --burst 3");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("--burst"), std::string::npos);
+    r = run_glmserve("bench serve --url nonsense");
+    EXPECT_EQ(r.exit_code, 1);
+    r = run_glmserve("bench compare /nonexistent.json /nonexistent.json");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.out.find("nonexistent"), std::string::npos);
+}
+
+}  // namespace
