@@ -11,6 +11,7 @@
 
 #include "bench/html_report.h"
 #include "bench/report.h"
+#include "bench/sweep.h"
 #include "http/url.h"
 
 namespace glmserve::bench {
@@ -165,20 +166,11 @@ std::function<void(const Progress&)> progress_printer(bool enabled) {
     };
 }
 
-std::string sweep_row(double rate, const Summary& s) {
-    return fmt::format("{:>8g}{:>10.2f}{:>12.1f}{:>12.2f}{:>12.2f}{:>12.2f}{:>10.2f}{:>8}\n", rate,
-                       s.requests_per_s, s.output_tokens_per_s, s.ttft_s.p50 * 1e3,
-                       s.ttft_s.p99 * 1e3, s.itl_s.p99 * 1e3, s.goodput_per_s,
-                       s.n_requests - s.outcomes.ok);
-}
-
 }  // namespace
 
 Status run_serve_bench(const ServeBenchConfig& config, std::FILE* out) {
     json sweep_runs = json::array();
-    std::string sweep_table =
-        fmt::format("{:>8}{:>10}{:>12}{:>12}{:>12}{:>12}{:>10}{:>8}\n", "rate", "req/s", "tok/s",
-                    "TTFT p50", "TTFT p99", "ITL p99", "goodput", "failed");
+    std::vector<SweepPoint> points;
     json single;
     for (const LoadShape& shape : config.shapes) {
         RunnerConfig runner = config.runner;
@@ -199,11 +191,14 @@ Status run_serve_bench(const ServeBenchConfig& config, std::FILE* out) {
         }
         single = to_json(summary);
         sweep_runs.push_back({{"rate_per_s", shape.rate_per_s}, {"summary", single}});
-        sweep_table += sweep_row(shape.rate_per_s, summary);
+        points.push_back({.rate_per_s = shape.rate_per_s, .summary = summary});
     }
-    if (config.sweep) fmt::print(out, "\n== sweep ==\n{}", sweep_table);
+    if (config.sweep) fmt::print(out, "\n== sweep ==\n{}", format_sweep_table(points));
     if (config.json_path.empty()) return ok_status();
+    const auto knee = find_knee(points);
+    const json knee_json = knee ? json(points[*knee].rate_per_s) : json(nullptr);
     const json doc = config.sweep ? json{{"format", "glmserve-bench-sweep"},
+                                         {"knee_rate_per_s", knee_json},
                                          {"version", kSummaryJsonVersion},
                                          {"runs", sweep_runs}}
                                   : single;

@@ -131,6 +131,8 @@ TEST(ServeBench, SweepWritesOneRunPerRate) {
     const auto doc = nlohmann::json::parse(read_all(dir.path / "sweep.json"));
     ASSERT_EQ(doc["runs"].size(), 2u);
     EXPECT_EQ(doc["runs"][1]["rate_per_s"], 100.0);
+    EXPECT_TRUE(doc.contains("knee_rate_per_s"));
+    EXPECT_NE(text.find("knee:"), std::string::npos);
     EXPECT_TRUE(summary_from_json(doc["runs"][0]["summary"]).ok());
     EXPECT_TRUE(fs::exists(dir.path / "sweep-rate50.html"));
     EXPECT_TRUE(fs::exists(dir.path / "sweep-rate100.html"));
