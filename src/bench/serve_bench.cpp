@@ -153,6 +153,20 @@ std::string rate_path(const std::string& path, double rate) {
     return has_ext ? path.substr(0, dot) + tag + path.substr(dot) : path + tag;
 }
 
+// The first error message of each failed outcome kind, so a failing run says why.
+std::string error_examples(const std::vector<RequestRecord>& records) {
+    std::string out;
+    bool shown[kOutcomeCount] = {};
+    for (const auto& r : records) {
+        const auto kind = static_cast<size_t>(r.outcome);
+        if (r.outcome == Outcome::Ok || shown[kind]) continue;
+        shown[kind] = true;
+        constexpr size_t kShown = 200;
+        out += fmt::format("  e.g. {}: {}\n", outcome_name(r.outcome), r.error.substr(0, kShown));
+    }
+    return out.empty() ? out : "\nfirst errors\n" + out;
+}
+
 // The live line: at most four updates a second, to stderr, only on a terminal.
 std::function<void(const Progress&)> progress_printer(bool enabled) {
     if (!enabled || ::isatty(STDERR_FILENO) == 0) return {};
@@ -180,7 +194,12 @@ Status run_serve_bench(const ServeBenchConfig& config, std::FILE* out) {
         if (runner.on_progress) fmt::print(stderr, "\n");
         const Summary summary = summarize(run.records, config.slo, run.wall_s);
         if (config.sweep) fmt::print(out, "\n== rate {:g} req/s ==\n", shape.rate_per_s);
-        fmt::print(out, "{}", format_table(summary));
+        fmt::print(out, "{}{}", format_table(summary), error_examples(run.records));
+        if (summary.n_requests > 0 && summary.outcomes.connect_error == summary.n_requests) {
+            return unavailable(fmt::format("could not connect to {}: {}",
+                                           config.runner.base_url.to_string(),
+                                           run.records.front().error));
+        }
         if (!config.html_path.empty()) {
             const std::string path =
                 config.sweep ? rate_path(config.html_path, shape.rate_per_s) : config.html_path;

@@ -114,6 +114,26 @@ TEST(ServeBench, RunWritesTableJsonAndHtml) {
         StatusCode::NotFound);
 }
 
+TEST(ServeBench, UnreachableServerIsAClearError) {
+    auto config = validate({.url = "http://127.0.0.1:1", .requests = 3, .progress = false});
+    ASSERT_TRUE(config.ok());
+    std::FILE* out = std::tmpfile();
+    const Status st = run_serve_bench(*config, out);
+    std::fclose(out);
+    EXPECT_EQ(st.code(), StatusCode::Unavailable);
+    EXPECT_NE(st.message().find("could not connect to http://127.0.0.1:1"), std::string::npos)
+        << st.message();
+}
+
+TEST(ServeBench, FailedRequestsShowAnExampleError) {
+    auto server = testing::FakeOpenAiServer::start({.status = 429});
+    auto config = validate({.url = server->url(), .requests = 2, .progress = false});
+    ASSERT_TRUE(config.ok());
+    const std::string text = run_to_text(*config);
+    EXPECT_NE(text.find("e.g. http_error:"), std::string::npos) << text;
+    EXPECT_NE(text.find("http 429"), std::string::npos);
+}
+
 TEST(ServeBench, SweepWritesOneRunPerRate) {
     auto server = testing::FakeOpenAiServer::start({.n_tokens = 2});
     TempDir dir;
