@@ -182,44 +182,71 @@ std::function<void(const Progress&)> progress_printer(bool enabled) {
 
 }  // namespace
 
+namespace {
+
+// What was run, stored beside the figures so two JSON files say what they compare.
+json describe_run(const ServeBenchConfig& config, const LoadShape& shape) {
+    const auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+    const char* kinds[] = {"closed_loop", "poisson", "burst"};
+    return {{"url", config.runner.base_url.to_string()},
+            {"api", config.runner.request.api == ApiKind::ChatCompletions ? "chat" : "completions"},
+            {"model", config.runner.request.model},
+            {"load", kinds[static_cast<size_t>(shape.kind)]},
+            {"concurrency", shape.concurrency},
+            {"rate_per_s", shape.rate_per_s},
+            {"n_requests", opt(shape.n_requests)},
+            {"duration_s", opt(shape.duration_s)},
+            {"seed", shape.seed},
+            {"ignore_eos", config.runner.request.ignore_eos},
+            {"n_prompts", config.prompts.size()}};
+}
+
+// One run at one shape: prints its table, writes its HTML; the JSON is returned.
+Result<json> run_one(const ServeBenchConfig& config, const LoadShape& shape, std::FILE* out,
+                     std::vector<SweepPoint>& points) {
+    RunnerConfig runner = config.runner;
+    runner.shape = shape;
+    runner.on_progress = progress_printer(config.progress);
+    GS_ASSIGN_OR_RETURN(RunResult run, run_load(runner, config.prompts));
+    if (runner.on_progress) fmt::print(stderr, "\n");
+    const Summary summary = summarize(run.records, config.slo, run.wall_s);
+    const std::string url = config.runner.base_url.to_string();
+    if (config.sweep) fmt::print(out, "\n== rate {:g} req/s ==\n", shape.rate_per_s);
+    fmt::print(out, "{}{}", format_table(summary), error_examples(run.records));
+    if (summary.n_requests > 0 && summary.outcomes.connect_error == summary.n_requests) {
+        return unavailable(
+            fmt::format("could not connect to {}: {}", url, run.records.front().error));
+    }
+    if (!config.html_path.empty()) {
+        const std::string path =
+            config.sweep ? rate_path(config.html_path, shape.rate_per_s) : config.html_path;
+        GS_RETURN_IF_ERROR(
+            write_file(path, render_html_report(summary, run.records, "glmserve bench: " + url)));
+    }
+    points.push_back({.rate_per_s = shape.rate_per_s, .summary = summary});
+    json doc = to_json(summary);
+    doc["run"] = describe_run(config, shape);
+    return doc;
+}
+
+}  // namespace
+
 Status run_serve_bench(const ServeBenchConfig& config, std::FILE* out) {
-    json sweep_runs = json::array();
+    json runs = json::array();
     std::vector<SweepPoint> points;
     json single;
     for (const LoadShape& shape : config.shapes) {
-        RunnerConfig runner = config.runner;
-        runner.shape = shape;
-        runner.on_progress = progress_printer(config.progress);
-        GS_ASSIGN_OR_RETURN(RunResult run, run_load(runner, config.prompts));
-        if (runner.on_progress) fmt::print(stderr, "\n");
-        const Summary summary = summarize(run.records, config.slo, run.wall_s);
-        if (config.sweep) fmt::print(out, "\n== rate {:g} req/s ==\n", shape.rate_per_s);
-        fmt::print(out, "{}{}", format_table(summary), error_examples(run.records));
-        if (summary.n_requests > 0 && summary.outcomes.connect_error == summary.n_requests) {
-            return unavailable(fmt::format("could not connect to {}: {}",
-                                           config.runner.base_url.to_string(),
-                                           run.records.front().error));
-        }
-        if (!config.html_path.empty()) {
-            const std::string path =
-                config.sweep ? rate_path(config.html_path, shape.rate_per_s) : config.html_path;
-            GS_RETURN_IF_ERROR(write_file(
-                path, render_html_report(
-                          summary, run.records,
-                          fmt::format("glmserve bench: {}", config.runner.base_url.to_string()))));
-        }
-        single = to_json(summary);
-        sweep_runs.push_back({{"rate_per_s", shape.rate_per_s}, {"summary", single}});
-        points.push_back({.rate_per_s = shape.rate_per_s, .summary = summary});
+        GS_ASSIGN_OR_RETURN(single, run_one(config, shape, out, points));
+        runs.push_back({{"rate_per_s", shape.rate_per_s}, {"summary", single}});
     }
     if (config.sweep) fmt::print(out, "\n== sweep ==\n{}", format_sweep_table(points));
     if (config.json_path.empty()) return ok_status();
     const auto knee = find_knee(points);
     const json knee_json = knee ? json(points[*knee].rate_per_s) : json(nullptr);
     const json doc = config.sweep ? json{{"format", "glmserve-bench-sweep"},
-                                         {"knee_rate_per_s", knee_json},
                                          {"version", kSummaryJsonVersion},
-                                         {"runs", sweep_runs}}
+                                         {"knee_rate_per_s", knee_json},
+                                         {"runs", runs}}
                                   : single;
     return write_file(config.json_path, doc.dump(2) + "\n");
 }

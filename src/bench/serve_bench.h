@@ -9,8 +9,9 @@
 // min(requests, kMaxSyntheticPrompts) prompts (kMaxSyntheticPrompts for duration runs) and
 // cycle them; repeated prompts can hit a server's prefix cache on very long runs.
 //
-// Output: the table on `out`; with --json, one summary (or for a sweep a list of
-// {rate_per_s, summary}); with --html, the report (for a sweep one file per rate, "-rate<R>"
+// Output: the table on `out`; with --json, one summary plus a "run" object saying what was run
+// (URL, API, load shape, seed), or for a sweep a list of {rate_per_s, summary} and the knee
+// (sweep.h); with --html, the report (for a sweep one file per rate, "-rate<R>"
 // before the extension). The progress line goes to stderr only when it is a terminal.
 // Thread: run_serve_bench blocks its caller; see runner.h for what runs inside.
 #pragma once

@@ -103,6 +103,10 @@ TEST(ServeBench, RunWritesTableJsonAndHtml) {
     EXPECT_EQ(summary->n_tokens_generated, 24u);
     EXPECT_GE(summary->ttft_s.min, 0.020);
     EXPECT_NE(read_all(dir.path / "run.html").find("<svg"), std::string::npos);
+    const auto doc = nlohmann::json::parse(read_all(dir.path / "run.json"));
+    EXPECT_EQ(doc["run"]["url"], server->url());
+    EXPECT_EQ(doc["run"]["load"], "closed_loop");
+    EXPECT_EQ(doc["run"]["concurrency"], 2);
 
     std::FILE* out = std::tmpfile();
     EXPECT_TRUE(
