@@ -26,6 +26,8 @@ enum class Outcome : uint8_t {
     BadResponse,   // unparseable SSE or JSON, or a stream that broke the protocol
 };
 inline constexpr int kOutcomeCount = 6;
+static_assert(static_cast<int>(Outcome::BadResponse) + 1 == kOutcomeCount,
+              "kOutcomeCount must follow the last Outcome");
 
 std::string_view outcome_name(Outcome outcome);  // "ok", "http_error", ...
 

@@ -15,7 +15,8 @@
 // defined only for requests with at least two output tokens.
 //
 // Goodput counts Ok requests that meet every SLO that is set:
-//   ttft: ttft_s <= slo.ttft_s;   e2e: e2e_s <= slo.e2e_s;
+//   ttft: ttft_s <= slo.ttft_s (a request that streamed no token fails it);
+//   e2e:  e2e_s <= slo.e2e_s;
 //   itl:  the request's own P99 gap (definition above) <= slo.itl_s. P99 rather than the
 //         maximum so that one scheduler hiccup in a long stream does not fail the request,
 //         while for streams under ~100 tokens it is within one gap of the maximum. A request
