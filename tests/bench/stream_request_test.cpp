@@ -126,5 +126,45 @@ TEST(StreamMeasurer, GarbageIsBadResponse) {
     EXPECT_EQ(measure(200, "garbage\n\n", data_loss("closed")).outcome, Outcome::BadResponse);
 }
 
+TEST(StreamMeasurer, ByteSplitsDoNotChangeTheCount) {
+    std::string body;
+    for (int i = 0; i < 5; ++i) body += chat_chunk("t" + std::to_string(i));
+    body += "data: [DONE]\n\n";
+    StreamMeasurer whole(ApiKind::ChatCompletions, 0, 0, 1, kT0);
+    whole.on_head(200);
+    whole.on_body(body, kT0);
+    StreamMeasurer bytes(ApiKind::ChatCompletions, 0, 0, 1, kT0);
+    bytes.on_head(200);
+    for (char c : body) bytes.on_body(std::string_view(&c, 1), kT0);
+    const RequestRecord a = whole.finish(ok_status(), kT0);
+    const RequestRecord b = bytes.finish(ok_status(), kT0);
+    EXPECT_EQ(a.outcome, Outcome::Ok);
+    EXPECT_EQ(b.outcome, Outcome::Ok);
+    EXPECT_EQ(a.n_tokens_generated, 5);
+    EXPECT_EQ(b.n_tokens_generated, 5);
+    EXPECT_EQ(b.itl_s.size(), 4u);
+}
+
+TEST(StreamMeasurer, RandomBytesNeverCrash) {
+    uint64_t state = 12345;
+    const auto next = [&] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<char>(state >> 56);
+    };
+    const std::string alphabet = "data: {}[]\"\n\r:choices text";
+    for (int round = 0; round < 200; ++round) {
+        StreamMeasurer m(ApiKind::Completions, 0, 0, 1, kT0);
+        m.on_head(200);
+        std::string body;
+        for (int i = 0; i < 300; ++i) {
+            const char c = next();
+            body += round % 2 ? c : alphabet[static_cast<unsigned char>(c) % alphabet.size()];
+        }
+        m.on_body(body, kT0);
+        const RequestRecord r = m.finish(ok_status(), kT0);
+        EXPECT_NE(r.outcome, Outcome::Ok);
+    }
+}
+
 }  // namespace
 }  // namespace glmserve::bench
