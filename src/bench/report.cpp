@@ -21,10 +21,9 @@ struct NamedDistribution {
 };
 
 constexpr NamedDistribution kDistributions[] = {
-    {"ttft_s", &Summary::ttft_s},
-    {"itl_s", &Summary::itl_s},
-    {"tpot_s", &Summary::tpot_s},
-    {"e2e_s", &Summary::e2e_s},
+    {"ttft_s", &Summary::ttft_s},         {"itl_s", &Summary::itl_s},
+    {"tpot_s", &Summary::tpot_s},         {"e2e_s", &Summary::e2e_s},
+    {"send_lag_s", &Summary::send_lag_s},
 };
 
 std::string latency_row(std::string_view label, const Distribution& d) {
@@ -56,6 +55,7 @@ std::string format_table(const Summary& s) {
     out += latency_row("ITL", s.itl_s);
     out += latency_row("TPOT", s.tpot_s);
     out += latency_row("E2E", s.e2e_s);
+    out += latency_row("send lag", s.send_lag_s);
     out += "\n";
     out += fmt::format("{:<22}{:>12}\n", "requests", s.n_requests);
     out += fmt::format("{:<22}{:>12.3f}\n", "wall s", s.wall_s);
@@ -293,7 +293,7 @@ double n_failed(const Summary& s) {
 std::string format_compare(const Summary& a, const Summary& b) {
     std::string out = fmt::format("{:<26}{:>14}{:>14}{:>10}\n", "figure", "A", "B", "B/A");
     const char* labels[] = {"TTFT", "ITL", "TPOT", "E2E"};
-    for (size_t i = 0; i < std::size(kDistributions); ++i) {
+    for (size_t i = 0; i < std::size(labels); ++i) {
         const Distribution& da = a.*kDistributions[i].member;
         const Distribution& db = b.*kDistributions[i].member;
         const std::pair<const char*, double Distribution::*> figures[] = {

@@ -36,6 +36,7 @@ inline constexpr size_t kMaxGapsPerRequest = 65536;
 struct RequestRecord {
     uint64_t index = 0;              // order of issue within the run
     double start_s = 0;              // when it was sent, from the run's start
+    double scheduled_s = 0;          // when it was due (open loop); start_s in a closed loop
     std::optional<double> ttft_s;    // first chunk with non-empty text, from start
     std::vector<double> itl_s;       // gaps between consecutive token chunks
     size_t n_gaps_dropped = 0;       // gaps past kMaxGapsPerRequest, not stored

@@ -5,7 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "http/client.h"
@@ -54,7 +56,8 @@ private:
     void on_start();
     void on_arrival_timer();
     void arm_arrival_timer();
-    void send_one();
+    // Sends the next prompt; scheduled_s is its due time (nullopt in a closed loop: now).
+    void send_one(std::optional<double> scheduled_s = std::nullopt);
     void on_request_done(ConnectionPtr conn, RequestRecord record);
     void maybe_finish();
     ConnectionPtr take_connection();
@@ -65,7 +68,7 @@ private:
     const std::vector<Prompt>& prompts_;  // same
     std::vector<double> schedule_;        // open loop send offsets, ascending
     size_t next_arrival_ = 0;
-    size_t n_waiting_ = 0;  // open-loop arrivals due but waiting for a connection
+    std::deque<double> waiting_;  // due open-loop arrivals (offsets) waiting for a connection
     asio::steady_timer arrival_timer_;
     asio::steady_timer duration_timer_;
     Clock::time_point t0_;
@@ -89,7 +92,7 @@ void LoadRun::on_start() {
         duration_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
             if (ec) return;
             self->stopped_ = true;
-            self->n_waiting_ = 0;
+            self->waiting_.clear();
             self->arrival_timer_.cancel();
             self->maybe_finish();
         });
@@ -114,12 +117,11 @@ void LoadRun::arm_arrival_timer() {
 void LoadRun::on_arrival_timer() {
     const double now_s = elapsed_s();
     while (may_send() && schedule_[next_arrival_] <= now_s) {
-        ++next_arrival_;
-        ++n_waiting_;
+        waiting_.push_back(schedule_[next_arrival_++]);
     }
-    while (n_waiting_ > 0 && (!idle_.empty() || n_connections_ < kMaxOpenConnections)) {
-        --n_waiting_;
-        send_one();
+    while (!waiting_.empty() && (!idle_.empty() || n_connections_ < kMaxOpenConnections)) {
+        send_one(waiting_.front());
+        waiting_.pop_front();
     }
     arm_arrival_timer();
 }
@@ -140,7 +142,7 @@ ConnectionPtr LoadRun::take_connection() {
     return all_.back();
 }
 
-void LoadRun::send_one() {
+void LoadRun::send_one(std::optional<double> scheduled_s) {
     const uint64_t index = n_sent_++;
     ++n_in_flight_;
     const Prompt& prompt = prompts_[index % prompts_.size()];
@@ -157,8 +159,10 @@ void LoadRun::send_one() {
         measurer->on_body(bytes, Clock::now());
     };
     // The record is finished on the connection's strand, then handed to the run's strand.
-    callbacks.on_done = [self = shared_from_this(), measurer, conn](const Status& status) {
+    const double due_s = scheduled_s.value_or(start_s);
+    callbacks.on_done = [self = shared_from_this(), measurer, conn, due_s](const Status& status) {
         RequestRecord record = measurer->finish(status, Clock::now());
+        record.scheduled_s = due_s;
         asio::post(self->strand_, [self, conn, record = std::move(record)]() mutable {
             self->on_request_done(conn, std::move(record));
         });
@@ -181,9 +185,9 @@ void LoadRun::on_request_done(ConnectionPtr conn, RequestRecord record) {
     }
     if (closed_loop()) {
         if (may_send()) send_one();
-    } else if (n_waiting_ > 0) {
-        --n_waiting_;
-        send_one();
+    } else if (!waiting_.empty()) {
+        send_one(waiting_.front());
+        waiting_.pop_front();
     }
     maybe_finish();
 }
@@ -191,7 +195,7 @@ void LoadRun::on_request_done(ConnectionPtr conn, RequestRecord record) {
 // Ends the run once nothing is in flight and nothing more will be sent: cancels the timers and
 // closes every connection, so the io_context runs out of work and run() returns.
 void LoadRun::maybe_finish() {
-    if (finished_ || n_in_flight_ > 0 || n_waiting_ > 0 || may_send()) return;
+    if (finished_ || n_in_flight_ > 0 || !waiting_.empty() || may_send()) return;
     finished_ = true;
     arrival_timer_.cancel();
     duration_timer_.cancel();

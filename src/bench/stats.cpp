@@ -126,8 +126,9 @@ Summary summarize(const std::vector<RequestRecord>& records, const Slo& slo, dou
     s.wall_s = wall_seconds;
     s.n_requests = records.size();
     s.slo = slo;
-    std::vector<double> ttft, itl, tpot, e2e;
+    std::vector<double> ttft, itl, tpot, e2e, lag;
     for (const auto& r : records) {
+        lag.push_back(std::max(0.0, r.start_s - r.scheduled_s));
         ++s.outcomes.of(r.outcome);
         if (r.http_status != 0) ++s.outcomes.by_http_status[r.http_status];
         if (r.outcome != Outcome::Ok) continue;
@@ -145,6 +146,7 @@ Summary summarize(const std::vector<RequestRecord>& records, const Slo& slo, dou
     s.itl_s = distribution(std::move(itl));
     s.tpot_s = distribution(std::move(tpot));
     s.e2e_s = distribution(std::move(e2e));
+    s.send_lag_s = distribution(std::move(lag));
     if (wall_seconds > 0) {
         s.requests_per_s = static_cast<double>(s.outcomes.ok) / wall_seconds;
         s.output_tokens_per_s = static_cast<double>(s.n_tokens_generated) / wall_seconds;

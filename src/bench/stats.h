@@ -14,6 +14,10 @@
 // every gap of every Ok request. TPOT per request is (e2e - ttft) / (n_tokens_generated - 1),
 // defined only for requests with at least two output tokens.
 //
+// Send lag (start_s - scheduled_s, every request) shows an open-loop client that fell behind
+// its schedule (more due requests than kMaxOpenConnections, or a starved io thread): latency
+// is measured from the actual send, so a large lag means the offered rate was not offered.
+//
 // Goodput counts Ok requests that meet every SLO that is set:
 //   ttft: ttft_s <= slo.ttft_s (a request that streamed no token fails it);
 //   e2e:  e2e_s <= slo.e2e_s;
@@ -86,6 +90,7 @@ struct Summary {
     Distribution itl_s;
     Distribution tpot_s;
     Distribution e2e_s;
+    Distribution send_lag_s;          // every request
     uint64_t n_tokens_prompt = 0;     // Ok requests
     uint64_t n_tokens_generated = 0;  // Ok requests
     double requests_per_s = 0;        // Ok requests / wall

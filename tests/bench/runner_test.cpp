@@ -123,7 +123,13 @@ TEST(Runner, OpenLoopPoissonAndBurstSendEveryRequest) {
     EXPECT_EQ(summarize(run.records, {}, run.wall_s).outcomes.ok, 20u);
     // Sends follow the schedule: none before its arrival offset.
     const auto schedule = poisson_offsets_s(200, 20, 3);
-    for (const auto& r : run.records) EXPECT_GE(r.start_s + 1e-3, schedule[r.index]);
+    for (const auto& r : run.records) {
+        EXPECT_EQ(r.scheduled_s, schedule[r.index]);
+        EXPECT_GE(r.start_s + 1e-3, r.scheduled_s);
+    }
+    const Summary poisson = summarize(run.records, {}, run.wall_s);
+    EXPECT_EQ(poisson.send_lag_s.count, 20u);
+    EXPECT_LT(poisson.send_lag_s.p50, 0.100);  // loose: a shared machine
 
     run = run_ok(config_for(server->url(), {.kind = LoadKind::Burst, .n_requests = 10}));
     EXPECT_EQ(summarize(run.records, {}, run.wall_s).outcomes.ok, 10u);

@@ -16,6 +16,7 @@ std::vector<double> one_to(int n) {
 RequestRecord ok_record(double start_s, double ttft_s, std::vector<double> gaps) {
     RequestRecord r;
     r.start_s = start_s;
+    r.scheduled_s = start_s;
     r.ttft_s = ttft_s;
     r.itl_s = std::move(gaps);
     double e2e = ttft_s;
@@ -128,6 +129,21 @@ TEST(Summarize, TimelineBucketsInFlightTokensAndCompletions) {
     EXPECT_EQ(s.timeline[1].completed_ok, 2u);
     EXPECT_EQ(s.timeline[2].completed_ok, 0u);
     EXPECT_EQ(s.outcomes.connect_error, 1u);
+}
+
+TEST(Summarize, SendLagOfEveryRequest) {
+    std::vector<RequestRecord> records;
+    records.push_back(ok_record(1.0, 0.1, {}));
+    records.back().scheduled_s = 0.75;  // sent 0.25 s late
+    RequestRecord refused;
+    refused.outcome = Outcome::ConnectError;
+    refused.start_s = 2.0;
+    refused.scheduled_s = 2.0;
+    records.push_back(refused);
+    const Summary s = summarize(records, {}, 3.0);
+    EXPECT_EQ(s.send_lag_s.count, 2u);
+    EXPECT_DOUBLE_EQ(s.send_lag_s.max, 0.25);
+    EXPECT_DOUBLE_EQ(s.send_lag_s.min, 0.0);
 }
 
 TEST(RequestRecord, GapsAreBounded) {
