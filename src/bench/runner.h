@@ -4,9 +4,9 @@
 // All requests run on one io_context (plus n_extra_io_threads more threads running it), over
 // keep-alive http::Connections: a closed loop keeps `concurrency` connections busy; an open
 // loop takes an idle connection for each arrival or opens a new one, up to
-// kMaxOpenConnections, past which arrivals wait for a free connection (and are sent late: the
-// record's start_s is the actual send time, so such client-side queueing shows as a lower
-// request rate rather than as latency; a simplification, said here).
+// kMaxOpenConnections, past which arrivals wait for a free connection. Latency is measured
+// from the actual send (start_s); the due time is kept as scheduled_s, and the summary's send
+// lag (stats.h) shows a client that fell behind its schedule instead of hiding it.
 // Prompts are used in order and cycled. Failures of individual requests are records, never
 // errors of the run; run_load fails only on a bad config (no prompts, invalid load shape).
 //
