@@ -45,7 +45,11 @@ private:
 
     // Whether another request may be sent now.
     bool may_send() const {
-        if (stopped_) return false;
+        // The clock check as well as the timer's flag: a completion queued just before the
+        // duration timer fires must not send past the duration.
+        if (stopped_ || (config_.shape.duration_s && elapsed_s() >= *config_.shape.duration_s)) {
+            return false;
+        }
         if (closed_loop()) {
             return !config_.shape.n_requests ||
                    n_sent_ < static_cast<uint64_t>(*config_.shape.n_requests);

@@ -142,7 +142,7 @@ TEST(Runner, ClosedLoopForADuration) {
     EXPECT_GE(run.records.size(), 2u);
     for (const auto& r : run.records) {
         EXPECT_EQ(r.outcome, Outcome::Ok) << r.error;
-        EXPECT_LT(r.start_s, 0.2);
+        EXPECT_LT(r.start_s, 0.2 + 0.005);  // checked at send; the clock moves on a little
     }
 }
 
