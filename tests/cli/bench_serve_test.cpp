@@ -2,10 +2,8 @@
 // OpenAI server: the reports carry the right counts and plausible latencies, and bad flags or
 // files fail clearly.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,26 +12,16 @@
 #include <string>
 
 #include "support/fake_openai_server.h"
+#include "support/subprocess.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-    int exit_code = -1;
-    std::string out;
-};
+using Ran = glmserve::testing::CommandResult;
 
 Ran run_glmserve(const std::string& args) {
-    Ran r;
-    FILE* pipe = popen((std::string(GLMSERVE_BINARY) + " " + args + " 2>&1").c_str(), "r");
-    if (pipe == nullptr) return r;
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return glmserve::testing::run_command(std::string(GLMSERVE_BINARY) + " " + args);
 }
 
 std::string read_file(const fs::path& p) {
@@ -62,7 +50,7 @@ TEST_F(BenchServeCli, ReportsCountsLatenciesAndWritesJsonAndHtml) {
     const Ran r = run_glmserve("bench serve --url " + server->url() +
                                " -N 12 -c 3 --output-tokens 6 --slo-ttft 10s --json " +
                                json.string() + " --html " + html.string());
-    ASSERT_EQ(r.exit_code, 0) << r.out;
+    ASSERT_EQ(r.exit_code, 0) << r.output;
     const auto j = nlohmann::json::parse(read_file(json));
     EXPECT_EQ(j.at("n_requests"), 12);
     EXPECT_EQ(j.at("outcomes").at("ok"), 12);
@@ -74,8 +62,8 @@ TEST_F(BenchServeCli, ReportsCountsLatenciesAndWritesJsonAndHtml) {
     EXPECT_EQ(page.find("http://"), page.find(server->url()));  // no external assets
 
     const Ran cmp = run_glmserve("bench compare " + json.string() + " " + json.string());
-    ASSERT_EQ(cmp.exit_code, 0) << cmp.out;
-    EXPECT_NE(cmp.out.find("1.00"), std::string::npos) << cmp.out;
+    ASSERT_EQ(cmp.exit_code, 0) << cmp.output;
+    EXPECT_NE(cmp.output.find("1.00"), std::string::npos) << cmp.output;
 }
 
 TEST_F(BenchServeCli, ServerErrorsAreCountedByCode) {
@@ -83,7 +71,7 @@ TEST_F(BenchServeCli, ServerErrorsAreCountedByCode) {
     const fs::path json = dir_ / "b.json";
     const Ran r =
         run_glmserve("bench serve --url " + server->url() + " -N 4 --json " + json.string());
-    EXPECT_EQ(r.exit_code, 0) << r.out;  // a measured outcome, not a tool failure
+    EXPECT_EQ(r.exit_code, 0) << r.output;  // a measured outcome, not a tool failure
     const auto j = nlohmann::json::parse(read_file(json));
     EXPECT_EQ(j.at("outcomes").at("http_error"), 4);
     EXPECT_EQ(j.at("outcomes").at("by_http_status").at("503"), 4);
@@ -92,15 +80,15 @@ TEST_F(BenchServeCli, ServerErrorsAreCountedByCode) {
 TEST_F(BenchServeCli, BadFlagsAndFilesFailClearly) {
     Ran r = run_glmserve("bench serve --url http://127.0.0.1:1 -N 3 --rate 2 --burst");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("--burst"), std::string::npos) << r.out;
+    EXPECT_NE(r.output.find("--burst"), std::string::npos) << r.output;
     r = run_glmserve("bench serve --url http://127.0.0.1:1 -N 3");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("could not connect"), std::string::npos) << r.out;
+    EXPECT_NE(r.output.find("could not connect"), std::string::npos) << r.output;
     r = run_glmserve("bench serve --url nonsense");
     EXPECT_EQ(r.exit_code, 1);
     r = run_glmserve("bench compare /nonexistent.json /nonexistent.json");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("nonexistent"), std::string::npos);
+    EXPECT_NE(r.output.find("nonexistent"), std::string::npos);
 }
 
 }  // namespace

@@ -1,10 +1,8 @@
 // Runs the real glmserve binary: make-model -> inspect / tokenize / logits / generate /
 // quantize, and the error paths a user meets first.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,27 +10,16 @@
 #include <string>
 
 #include "support/golden.h"
+#include "support/subprocess.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-    int exit_code = -1;
-    std::string out;  // stdout and stderr together
-};
+using RunResult = glmserve::testing::CommandResult;
 
 RunResult run(const std::string& args) {
-    const std::string cmd = std::string(GLMSERVE_BINARY) + " " + args + " 2>&1";
-    RunResult r;
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return r;
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-    const int status = pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return glmserve::testing::run_command(std::string(GLMSERVE_BINARY) + " " + args);
 }
 
 class CliTest : public ::testing::Test {
@@ -42,7 +29,7 @@ protected:
         fs::create_directories(dir_);
         const RunResult r = run("make-model --arch glm4 --preset small --seed 3 --type f32 --out " +
                                 (dir_ / "m.gguf").string());
-        ASSERT_EQ(r.exit_code, 0) << r.out;
+        ASSERT_EQ(r.exit_code, 0) << r.output;
     }
     static void TearDownTestSuite() { fs::remove_all(dir_); }
     static std::string model() { return (dir_ / "m.gguf").string(); }
@@ -53,8 +40,8 @@ fs::path CliTest::dir_;
 
 TEST_F(CliTest, TokenizePrintsAJsonArray) {
     const RunResult r = run("tokenize -m " + model() + " --text 'Hello world'");
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
     ASSERT_TRUE(j.is_array());
     EXPECT_GE(j.size(), 2u);
 }
@@ -69,21 +56,21 @@ TEST_F(CliTest, TokenizeWorksOnVocabularyOnlyFiles) {
     const std::string flag = first.at("add_special").get<bool>() ? " --add-special" : "";
     const RunResult r = run("tokenize -m " + spm.string() + " --text '" +
                             first.at("text").get<std::string>() + "'" + flag);
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    EXPECT_EQ(nlohmann::json::parse(r.out), first.at("tokens"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(nlohmann::json::parse(r.output), first.at("tokens"));
 }
 
 TEST_F(CliTest, LogitsWritesOneRowPerToken) {
     const fs::path out = dir_ / "logits.f32";
     const RunResult r = run("logits -m " + model() + " --tokens 1,2,3,40 --out " + out.string());
-    ASSERT_EQ(r.exit_code, 0) << r.out;
+    ASSERT_EQ(r.exit_code, 0) << r.output;
     const RunResult tok = run("tokenize -m " + model() + " --text x");
     ASSERT_EQ(tok.exit_code, 0);
     // n_vocab from inspect's "vocab N".
     const RunResult info = run("inspect " + model());
-    const auto pos = info.out.find("vocab ");
-    ASSERT_NE(pos, std::string::npos) << info.out;
-    const long n_vocab = std::stol(info.out.substr(pos + 6));
+    const auto pos = info.output.find("vocab ");
+    ASSERT_NE(pos, std::string::npos) << info.output;
+    const long n_vocab = std::stol(info.output.substr(pos + 6));
     EXPECT_EQ(fs::file_size(out), static_cast<uintmax_t>(4 * n_vocab * 4));
 }
 
@@ -93,47 +80,43 @@ TEST_F(CliTest, GenerateJsonIsDeterministicForASeed) {
                              "--ignore-eos";
     const RunResult a = run(args);
     const RunResult b = run(args);
-    ASSERT_EQ(a.exit_code, 0) << a.out;
-    const auto ja = nlohmann::json::parse(a.out);
+    ASSERT_EQ(a.exit_code, 0) << a.output;
+    const auto ja = nlohmann::json::parse(a.output);
     EXPECT_EQ(ja.at("tokens").size(), 8u);
     EXPECT_TRUE(ja.at("text").is_string());
-    EXPECT_EQ(a.out, b.out);
+    EXPECT_EQ(a.output, b.output);
 }
 
 TEST_F(CliTest, GenerateChatUsesTheModelTemplate) {
     const RunResult r = run("generate -m " + model() + " -p hi --chat -n 4 --seed 1 --json");
-    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
 TEST_F(CliTest, InspectReportsMemoryAndVerdict) {
     const RunResult r = run("inspect " + model() + " --ctx 512");
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    EXPECT_NE(r.out.find("general.architecture"), std::string::npos);
-    EXPECT_NE(r.out.find("tensors by type"), std::string::npos);
-    EXPECT_NE(r.out.find("memory for a 512-token context"), std::string::npos);
-    EXPECT_NE(r.out.find("can run: yes"), std::string::npos);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("general.architecture"), std::string::npos);
+    EXPECT_NE(r.output.find("tensors by type"), std::string::npos);
+    EXPECT_NE(r.output.find("memory for a 512-token context"), std::string::npos);
+    EXPECT_NE(r.output.find("can run: yes"), std::string::npos);
 }
 
 TEST_F(CliTest, QuantizedModelRuns) {
     const fs::path q = dir_ / "q8.gguf";
     RunResult r = run("quantize " + model() + " " + q.string() + " q8_0");
-    ASSERT_EQ(r.exit_code, 0) << r.out;
+    ASSERT_EQ(r.exit_code, 0) << r.output;
     r = run("generate -m " + q.string() + " --tokens 1,2,3 -n 3 --temperature 0 --json");
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    EXPECT_EQ(nlohmann::json::parse(r.out).at("tokens").size(), 3u);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(nlohmann::json::parse(r.output).at("tokens").size(), 3u);
 }
 
 TEST_F(CliTest, GenerateWithoutModelMakesThenReusesTheDemoModel) {
     const std::string env = "GLMSERVE_CACHE_DIR=" + (dir_ / "cache").string() + " ";
-    const std::string cmd = env + GLMSERVE_BINARY + " generate -p 'Hello' -n 4 --seed 2 2>&1";
+    const std::string cmd = env + GLMSERVE_BINARY + " generate -p 'Hello' -n 4 --seed 2";
     const auto run_shell = [](const std::string& c) {
-        std::string out;
-        FILE* pipe = popen(c.c_str(), "r");
-        std::array<char, 4096> buf{};
-        size_t n = 0;
-        while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-        EXPECT_EQ(pclose(pipe), 0) << out;
-        return out;
+        const RunResult r = glmserve::testing::run_command(c);
+        EXPECT_EQ(r.exit_code, 0) << r.output;
+        return r.output;
     };
     EXPECT_NE(run_shell(cmd).find("made the built-in demo model"), std::string::npos);
     EXPECT_EQ(run_shell(cmd).find("made the built-in demo model"), std::string::npos);
@@ -141,8 +124,8 @@ TEST_F(CliTest, GenerateWithoutModelMakesThenReusesTheDemoModel) {
 
 TEST_F(CliTest, BenchEngineReportsSpeedAndRoofline) {
     const RunResult r = run("bench engine -m " + model() + " -p 8 -n 4 -r 2 --json");
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
     EXPECT_EQ(j.at("prompt_tokens_per_second").at("samples").size(), 2u);
     EXPECT_GT(j.at("generation_tokens_per_second").at("mean").get<double>(), 0.0);
     EXPECT_GT(j.at("read_bandwidth_bytes_per_second").get<double>(), 0.0);
@@ -152,21 +135,21 @@ TEST_F(CliTest, BenchEngineReportsSpeedAndRoofline) {
 TEST_F(CliTest, ErrorsAreClearAndNonZero) {
     RunResult r = run("generate -m /nonexistent.gguf -p hi");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("error:"), std::string::npos);
+    EXPECT_NE(r.output.find("error:"), std::string::npos);
 
     const fs::path junk = dir_ / "junk.gguf";
     std::ofstream(junk) << "this is not a gguf file at all";
     r = run("inspect " + junk.string());
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("error:"), std::string::npos);
+    EXPECT_NE(r.output.find("error:"), std::string::npos);
 
     r = run("logits -m " + model() + " --tokens 1,x,3 --out /dev/null");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("'x'"), std::string::npos);
+    EXPECT_NE(r.output.find("'x'"), std::string::npos);
 
     r = run("generate -m " + model() + " --tokens 1,999999 -n 2");
     EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.out.find("999999"), std::string::npos);
+    EXPECT_NE(r.output.find("999999"), std::string::npos);
 
     r = run("quantize " + model() + " " + (dir_ / "x.gguf").string() + " q9_9");
     EXPECT_EQ(r.exit_code, 1);
