@@ -58,8 +58,12 @@ uintmax_t screenshot_bytes(const std::string& chromium, const fs::path& dir,
     std::ofstream(page) << html;
     const std::string cmd = "'" + chromium +
                             "' --headless --no-sandbox --disable-gpu --hide-scrollbars "
-                            "--window-size=1200,2600 --screenshot='" +
-                            png.string() + "' 'file://" + page.string() + "' >/dev/null 2>&1";
+                            // No network: this machine's is closed, and a report needs none.
+                            "--no-first-run --disable-background-networking --disable-sync "
+                            "--disable-component-update --disable-quic --user-data-dir='" +
+                            (dir / (name + "-profile")).string() +
+                            "' --window-size=1200,2600 --screenshot='" + png.string() +
+                            "' 'file://" + page.string() + "' >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0 || !fs::exists(png)) return 0;
     return fs::file_size(png);
 }
