@@ -153,6 +153,7 @@ Status to_status(const Result<T>& r) {
     } while (false)
 
 // `GS_ASSIGN_OR_RETURN(auto x, make_x());` declares x from a Result or returns its error.
+// It expands to several statements: brace it when it is the body of an `if`.
 #define GS_ASSIGN_OR_RETURN(lhs, expr) \
     GS_ASSIGN_OR_RETURN_IMPL(GS_CONCAT(gs_result_, __LINE__), lhs, expr)
 #define GS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
