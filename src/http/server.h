@@ -1,0 +1,155 @@
+// Server: an HTTP/1.1 server on Boost.Beast that protects itself from its clients, shared by
+// `glmserve serve` and the gateway.
+//
+// What it guarantees, whatever the client sends:
+// - Limits: request headers over max_header_bytes get 431, a body over max_body_bytes 413
+//   (from Content-Length before reading it, or as it streams in for chunked bodies), anything
+//   unparsable 400; each answered with `Connection: close` and the connection closed. Garbage
+//   after a complete request is read as the next request and gets its 400.
+// - Time: the whole header must arrive within header_timeout and the body within body_timeout
+//   of the header (slowloris defence: the clock is not reset by each trickled byte); an idle
+//   keep-alive connection is closed after idle_timeout; a client that stops reading while a
+//   response is written is dropped after write_timeout. Expired reads are answered with 408
+//   when nothing of the response has been sent yet.
+// - Connections: past max_connections a new connection is answered with 503 and closed, so the
+//   listener never stalls and established connections are unaffected.
+// - Pipelining: requests on one connection are answered in order, one at a time; bytes of the
+//   next request that arrive early stay buffered.
+// - Disconnects: while a handler owns a request, the connection keeps a read pending, so a
+//   client that goes away is noticed at once (not only at the next write); the writer's
+//   on_close callback fires and closed() turns true. The handler should then cancel its work.
+//   Bytes that arrive there (a pipelined request) are kept for the next parse.
+// - Slow readers: a ResponseWriter buffers at most max_queued_write_bytes not yet written to the
+//   socket; past that the connection is closed as a slow client (on_close fires).
+//
+// Handlers run on the connection's strand and must not block: they either answer at once with
+// send(), or keep the writer and answer later from any thread (the engine's scheduler does).
+// Errors the server produces itself (400/408/413/431/503) get bodies from
+// ServerConfig::error_body, so the application decides their JSON shape.
+//
+// Draining: begin_drain() closes the listener and idle connections; a connection busy with a
+// request finishes it, answers with `Connection: close` and closes. n_active_requests() tells
+// the caller when everything is done. stop() closes every connection and joins the io threads.
+// Thread: start/begin_drain/stop/counters from any thread (stop not from an io thread);
+// ResponseWriter methods from any thread (they post to the connection's strand).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace glmserve::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct ServerLimits {
+    size_t max_header_bytes = 16 * 1024;
+    size_t max_body_bytes = 4 * 1024 * 1024;
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};
+    std::chrono::milliseconds write_timeout{30'000};
+    size_t max_connections = 1024;
+    size_t max_queued_write_bytes = 8 * 1024 * 1024;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    Headers headers;  // extra headers (Retry-After, X-Request-Id, ...)
+    std::string body;
+};
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;  // 0: an ephemeral port (see Server::port())
+    int io_threads = 1;
+    ServerLimits limits;
+    // Builds the body of an error the server answers by itself (status, message).
+    std::function<Response(int status, std::string message)> error_body;
+};
+
+struct Request {
+    std::string method;  // "GET", "POST", ...
+    std::string target;  // path and query, as sent
+    Headers headers;     // names as sent
+    std::string body;
+    std::string remote_address;  // "127.0.0.1"
+    std::chrono::steady_clock::time_point received_at;  // when the header was complete
+
+    // Case-insensitive lookup; the first match.
+    std::optional<std::string_view> header(std::string_view name) const;
+    // target without the query string.
+    std::string_view path() const;
+};
+
+// One per request. Exactly one of send() or start_stream()..finish() is used; calls after the
+// response ended, or after the client went away, are ignored.
+class ResponseWriter {
+public:
+    virtual ~ResponseWriter() = default;
+
+    virtual void send(Response response) = 0;
+    // A chunked response (SSE: content_type "text/event-stream"); the head is written at once.
+    virtual void start_stream(int status, std::string content_type, Headers headers) = 0;
+    virtual void write(std::string data) = 0;  // one chunk
+    virtual void finish() = 0;                 // the last chunk
+
+    // True once the client is gone (disconnect, write error or timeout, slow reader, stop()).
+    virtual bool closed() const = 0;
+    // Called once, on an io thread, when the client goes away before the response ended
+    // (immediately if it already has). Keep it short: set a flag, cancel a request.
+    virtual void on_close(std::function<void()> callback) = 0;
+};
+
+using Handler = std::function<void(Request request, std::shared_ptr<ResponseWriter> writer)>;
+
+struct ServerCounters {
+    std::atomic<uint64_t> connections_accepted{0};
+    std::atomic<uint64_t> connections_rejected{0};  // over max_connections
+    std::atomic<uint64_t> requests{0};              // complete requests handed to the handler
+    std::atomic<uint64_t> bad_requests{0};          // unparsable: 400
+    std::atomic<uint64_t> headers_too_large{0};     // 431
+    std::atomic<uint64_t> bodies_too_large{0};      // 413
+    std::atomic<uint64_t> read_timeouts{0};         // header or body too slow: 408
+    std::atomic<uint64_t> idle_timeouts{0};         // keep-alive connection closed when idle
+    std::atomic<uint64_t> write_timeouts{0};        // client stopped reading
+    std::atomic<uint64_t> slow_readers{0};          // max_queued_write_bytes exceeded
+    std::atomic<uint64_t> client_disconnects{0};    // gone while a request was in flight
+};
+
+class Server {
+public:
+    // Binds, listens and starts config.io_threads threads. Unavailable naming the address when
+    // it cannot bind; InvalidArgument for a bad host or zero threads.
+    static Result<std::unique_ptr<Server>> start(ServerConfig config, Handler handler);
+    ~Server();  // stop()
+
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    uint16_t port() const;
+    size_t n_connections() const;
+    size_t n_active_requests() const;  // handed to the handler and not yet answered
+    const ServerCounters& counters() const;
+
+    void begin_drain();
+    void stop();
+
+    struct Impl;
+
+private:
+    explicit Server(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace glmserve::http
