@@ -3,12 +3,21 @@
 //
 // Components declare their metrics once, in a struct built from the registry (STYLE.md §8),
 // and keep references: the returned objects live as long as the registry and never move. The
-// hot path only does atomic operations; registration and rendering take the registry's lock.
-// Names must match [a-zA-Z_:][a-zA-Z0-9_:]* and label names [a-zA-Z_][a-zA-Z0-9_]*; one name
-// is one family with one type and help text, and each label set appears once in it —
-// violating any of that is a programmer error (GS_CHECK), never something a request can do.
-// Label values are escaped (\\, \", \n) when rendered. Families render in registration order,
-// series in registration order within a family.
+// hot path only does relaxed atomic operations; registration and rendering take the
+// registry's lock.
+//
+// Invariants, each enforced with GS_CHECK (they are programmer errors, never something a
+// request can cause):
+// - names match [a-zA-Z_:][a-zA-Z0-9_:]*, label names [a-zA-Z_][a-zA-Z0-9_]* and do not start
+//   with "__" (reserved by Prometheus); a histogram may not use the label name "le";
+// - one name is one family with one type, one help text and one set of label names (the
+//   order they are given in does not matter; the first registration's order is rendered);
+// - a histogram family has one set of bucket bounds.
+// Registering an existing name + label values again returns the existing object, so two
+// components may share a series. A callback series (gauge_fn/counter_fn) cannot be shared:
+// registering one twice is a GS_CHECK failure.
+// Families render in registration order, series in registration order within a family. Help
+// text is escaped (\\, \n) and label values (\\, \", \n) when rendered.
 // Thread: every method may be called from any thread.
 #pragma once
 
@@ -26,9 +35,11 @@ namespace glmserve::obs {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// Monotonic. Increments that are negative, NaN or infinite are ignored: a counter must stay
+// a finite non-decreasing number for rate() to work.
 class Counter {
 public:
-    void inc(double v = 1.0);  // v >= 0 (negative is ignored)
+    void inc(double v = 1.0);
     double value() const;
 
 private:
@@ -45,12 +56,16 @@ private:
     std::atomic<double> value_{0.0};
 };
 
-// Cumulative buckets by upper bound (le), plus +Inf, _sum and _count.
+// Cumulative buckets by upper bound (le: v <= bound), plus +Inf, _sum and _count. NaN
+// observations are ignored (they would turn _sum into NaN for the life of the process).
 class Histogram {
 public:
-    explicit Histogram(std::vector<double> upper_bounds);  // sorted, finite, strictly increasing
+    // Finite and strictly increasing (GS_CHECK); may be empty (only the +Inf bucket).
+    explicit Histogram(std::vector<double> upper_bounds);
     void observe(double v);
 
+    // count equals the +Inf bucket even while other threads observe; sum is read separately
+    // and may lag or lead count by the observations in flight.
     struct Snapshot {
         std::vector<double> upper_bounds;
         std::vector<uint64_t> cumulative_counts;  // per bound, then +Inf last
@@ -58,12 +73,12 @@ public:
         uint64_t count = 0;
     };
     Snapshot snapshot() const;
+    const std::vector<double>& upper_bounds() const { return upper_bounds_; }
 
 private:
     std::vector<double> upper_bounds_;
     std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // per bucket (not cumulative), +Inf last
     std::atomic<double> sum_{0.0};
-    std::atomic<uint64_t> count_{0};
 };
 
 // Bucket bounds for latencies in seconds: 1 ms .. 60 s.
@@ -75,6 +90,8 @@ class Registry {
 public:
     Registry();
     ~Registry();
+    Registry(const Registry&) = delete;
+    Registry& operator=(const Registry&) = delete;
 
     Counter& counter(std::string_view name, std::string_view help, Labels labels = {});
     Gauge& gauge(std::string_view name, std::string_view help, Labels labels = {});
@@ -84,11 +101,15 @@ public:
     // it must be quick and must not call back into the registry.
     void gauge_fn(std::string_view name, std::string_view help, Labels labels,
                   std::function<double()> fn);
+    // A counter read at render time, for totals another party keeps (CPU seconds from the
+    // kernel). fn must be non-decreasing; same rules as gauge_fn otherwise.
+    void counter_fn(std::string_view name, std::string_view help, Labels labels,
+                    std::function<double()> fn);
 
     // The whole registry in Prometheus text format.
     std::string render() const;
 
-    struct Family;
+    struct Family;  // defined in metrics.cpp
 
 private:
     mutable std::mutex mu_;
@@ -96,6 +117,7 @@ private:
 };
 
 // Content-Type of render()'s output.
-inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace glmserve::obs
