@@ -15,13 +15,17 @@
 //
 // Simplification: when two sequences compute the same prefix at the same time, the second to
 // commit keeps its copy private (it is freed with its sequence) instead of swapping blocks.
+// A sequence's blocks are released last-first, so a chain's tail is evicted before its head (an
+// evicted head would make the rest of the chain unreachable).
+// Cost: every call is O(blocks touched); the index and the LRU list are intrusive (links live
+// in a per-block array sized once), so nothing allocates after construction except the growth
+// of callers' block tables.
 // Thread: scheduler only (like the KvPool it manages).
 #pragma once
 
 #include <cstdint>
-#include <list>
+#include <optional>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -30,17 +34,19 @@
 namespace glmserve::engine {
 
 struct PrefixCacheStats {
-    int64_t lookups = 0;        // match_prefix() calls
-    int64_t hit_blocks = 0;     // full prompt blocks found in the cache
-    int64_t miss_blocks = 0;    // full prompt blocks looked up and not found
-    int64_t hit_tokens = 0;     // prompt tokens whose K/V came from the cache
-    int64_t evicted_blocks = 0; // cached blocks reclaimed for new allocations
+    int64_t lookups = 0;         // match_prefix() calls
+    int64_t hit_blocks = 0;      // full prompt blocks found in the cache
+    int64_t miss_blocks = 0;     // matchable prompt blocks not found (the first miss ends the
+                                 // walk; the blocks after it count as misses too)
+    int64_t hit_tokens = 0;      // prompt tokens whose K/V came from the cache
+    int64_t evicted_blocks = 0;  // cached blocks reclaimed for new allocations
 };
 
 class BlockManager {
 public:
-    // `pool` must outlive the manager. With prefix_cache off, match_prefix() finds nothing and
-    // commit() registers nothing: blocks return to the pool as soon as their sequence ends.
+    // `pool` must outlive the manager and be used only through it. With prefix_cache off,
+    // match_prefix() finds nothing (and counts nothing) and commit() registers nothing: blocks
+    // return to the pool as soon as their sequence ends.
     BlockManager(model::KvPool& pool, bool prefix_cache);
 
     int32_t block_size() const;
@@ -83,27 +89,40 @@ public:
     void clear_cache();
 
 private:
+    static constexpr int32_t kNone = -1;
+
     struct BlockInfo {
-        uint64_t key = 0;         // hash-chain key, valid when `registered` or `keyed`
-        uint64_t parent_key = 0;  // key of the previous block (the chain seed for block 0)
-        bool keyed = false;       // key computed (full block), registered or not
-        bool registered = false;  // in index_ (the index holds one reference)
-        std::list<int32_t>::iterator lru_pos;  // valid when evictable
-        bool evictable = false;
+        uint64_t key = 0;                // hash-chain key, valid when `keyed`
+        uint64_t parent_key = 0;         // key of the previous block (the chain seed for block 0)
+        bool keyed = false;              // key computed (full block), registered or not
+        bool registered = false;         // in the index (which holds one reference)
+        bool evictable = false;          // registered and referenced only by the index: in the LRU
+        int32_t next_in_bucket = kNone;  // index chain, valid when `registered`
+        int32_t lru_prev = kNone;        // LRU links, valid when `evictable`
+        int32_t lru_next = kNone;
     };
 
     std::optional<int32_t> allocate_block();
     void make_evictable(int32_t block);
     void unmake_evictable(int32_t block);
     void evict(int32_t block);
+    // The registered block with this key, parent key and tokens, or kNone.
+    int32_t find_registered(uint64_t key, uint64_t parent_key,
+                            std::span<const int32_t> tokens) const;
+    void register_block(int32_t block);
+    void unregister_block(int32_t block);
     bool block_matches(int32_t block, uint64_t parent_key, std::span<const int32_t> tokens) const;
 
     model::KvPool& pool_;  // owner: the scheduler; outlives this manager
     bool prefix_cache_;
-    std::vector<BlockInfo> info_;                    // [n_blocks]
-    std::vector<int32_t> block_tokens_;              // [n_blocks, block_size]: tokens of keyed blocks
-    std::unordered_map<uint64_t, int32_t> index_;    // key -> registered block
-    std::list<int32_t> lru_;                         // evictable blocks, least recent first
+    std::vector<BlockInfo> info_;        // [n_blocks]
+    std::vector<int32_t> block_tokens_;  // [n_blocks, block_size]: tokens of keyed blocks
+    std::vector<int32_t> buckets_;       // [power of two >= n_blocks]: head of each index chain
+    uint64_t bucket_mask_ = 0;
+    int32_t n_registered_ = 0;
+    int32_t lru_head_ = kNone;  // least recently used evictable block
+    int32_t lru_tail_ = kNone;  // most recently used
+    int32_t n_evictable_ = 0;
     PrefixCacheStats stats_;
 };
 
