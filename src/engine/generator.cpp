@@ -10,15 +10,6 @@ namespace glmserve::engine {
 
 using Clock = std::chrono::steady_clock;
 
-std::string_view finish_reason_name(FinishReason reason) {
-    switch (reason) {
-        case FinishReason::Length: return "length";
-        case FinishReason::Stop: return "stop";
-        case FinishReason::Cancelled: return "cancelled";
-    }
-    return "?";
-}
-
 Result<std::unique_ptr<Generator>> Generator::create(std::shared_ptr<const model::Model> model,
                                                      const kernels::KernelTable& table,
                                                      kernels::ThreadPool& pool,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/request.h"
 #include "engine/sampler.h"
 #include "kernels/kernel_table.h"
 #include "kernels/thread_pool.h"
@@ -23,9 +24,6 @@
 #include "model/paged_kv.h"
 
 namespace glmserve::engine {
-
-enum class FinishReason { Length, Stop, Cancelled };
-std::string_view finish_reason_name(FinishReason reason);
 
 struct GeneratorConfig {
     int64_t n_ctx = 0;               // max positions per sequence; 0: the model's training context
