@@ -5,6 +5,8 @@
 #include <mutex>
 #include <string>
 
+#include "obs/json_log_formatter.h"
+
 namespace glmserve::obs {
 namespace {
 
@@ -21,9 +23,7 @@ LoggingState& state() {
 void apply_format(spdlog::logger& log, const LogOptions& options) {
     log.set_level(options.level);
     if (options.format == LogFormat::Json) {
-        // Messages are produced by our own code; quotes in them are escaped at the call sites
-        // that log user-provided strings (those go through fmt's {:?} debug formatting).
-        log.set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","logger":"%n","msg":"%v"})");
+        log.set_formatter(std::make_unique<JsonLogFormatter>());
     } else {
         log.set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v");
     }
@@ -49,6 +49,11 @@ void setup_logging(const LogOptions& options) {
     state().options = options;
     spdlog::apply_all(
         [&](const std::shared_ptr<spdlog::logger>& log) { apply_format(*log, options); });
+}
+
+LogFormat current_log_format() {
+    std::lock_guard lock(state().mu);
+    return state().options.format;
 }
 
 std::shared_ptr<spdlog::logger> logger(std::string_view module) {
