@@ -52,6 +52,14 @@ protected:
         return matched;
     }
 
+    // Looks `tokens` up and releases what was found (which makes it the most recently used).
+    int64_t probe(std::span<const int32_t> tokens) {
+        model::BlockTable t;
+        const int64_t matched = mgr_.match_prefix(tokens, t);
+        mgr_.release(t);
+        return matched;
+    }
+
     void expect_accounting() const {
         EXPECT_EQ(mgr_.n_available() + mgr_.n_in_use(), mgr_.n_blocks_total());
     }
@@ -98,9 +106,8 @@ TEST_F(BlockManagerTest, SharedFirstBlocksHitAndTheDifferentTailMisses) {
     mgr_.release(tb);
     // Both variants of block 1 are now cached under block 0.
     model::BlockTable t;
-    EXPECT_EQ(mgr_.match_prefix(a, t), 8);
-    mgr_.release(t);
-    EXPECT_EQ(mgr_.match_prefix(b, t), 8);
+    EXPECT_EQ(probe(a), 8);
+    EXPECT_EQ(probe(b), 8);
 }
 
 TEST_F(BlockManagerTest, AlwaysLeavesAtLeastOneTokenToCompute) {
@@ -109,17 +116,15 @@ TEST_F(BlockManagerTest, AlwaysLeavesAtLeastOneTokenToCompute) {
     prefill(a, t);
     mgr_.release(t);
     EXPECT_EQ(mgr_.match_prefix(a, t), 4);  // not 8: the model must see the last token
+    EXPECT_EQ(t.blocks.size(), 1u);
     mgr_.release(t);
 
     auto longer = a;
     longer.push_back(7);
-    EXPECT_EQ(mgr_.match_prefix(longer, t), 8);
-    mgr_.release(t);
-
+    EXPECT_EQ(probe(longer), 8);
     const std::vector<int32_t> one_block(a.begin(), a.begin() + 4);
-    EXPECT_EQ(mgr_.match_prefix(one_block, t), 0);
-    EXPECT_TRUE(t.blocks.empty());
-    EXPECT_EQ(mgr_.match_prefix(std::span<const int32_t>(), t), 0);
+    EXPECT_EQ(probe(one_block), 0);
+    EXPECT_EQ(probe(std::span<const int32_t>()), 0);
 }
 
 TEST_F(BlockManagerTest, SameBlockAfterADifferentEarlierBlockIsAMiss) {
@@ -184,9 +189,9 @@ TEST_F(SmallPoolTest, EvictsLeastRecentlyUsedFirstAndEvictedBlocksNoLongerHit) {
     EXPECT_EQ(mgr_.n_available(), 1);
     mgr_.release(big);  // never committed: straight back to the free list
 
-    EXPECT_EQ(mgr_.match_prefix(q, t), 0);
-    EXPECT_EQ(mgr_.match_prefix(r, t), 0);
-    EXPECT_EQ(mgr_.match_prefix(p, t), 4);
+    EXPECT_EQ(probe(q), 0);
+    EXPECT_EQ(probe(r), 0);
+    EXPECT_EQ(probe(p), 4);
     expect_accounting();
 }
 
@@ -329,9 +334,8 @@ TEST_F(BlockManagerTest, ClearCacheDropsEvictableBlocksAndKeepsBlocksInUse) {
     EXPECT_EQ(mgr_.n_cached(), 2);  // b's blocks are still in use
     EXPECT_EQ(pool_->n_free(), 5);
     EXPECT_EQ(mgr_.stats().evicted_blocks, 0);  // only reclaims for allocations count
-    model::BlockTable t;
-    EXPECT_EQ(mgr_.match_prefix(a, t), 0);
-    EXPECT_EQ(mgr_.match_prefix(b, t), 8);
+    EXPECT_EQ(probe(a), 0);
+    EXPECT_EQ(probe(b), 8);
     expect_accounting();
 }
 
@@ -356,10 +360,8 @@ TEST_F(BlockManagerTest, ReallocatedBlockForgetsItsOldContents) {
     EXPECT_EQ(mgr_.n_cached(), 2);
     mgr_.release(tc);
     mgr_.release(ta);
-    model::BlockTable t;
-    EXPECT_EQ(mgr_.match_prefix(b, t), 4);
-    mgr_.release(t);
-    EXPECT_EQ(mgr_.match_prefix(a, t), 4);
+    EXPECT_EQ(probe(b), 4);
+    EXPECT_EQ(probe(a), 4);
 }
 
 // --- Randomized: many sequences with shared prefixes against a simulated KV store. ---
