@@ -18,24 +18,6 @@ namespace glmserve::bench {
 
 using nlohmann::json;
 
-Result<double> parse_duration_s(std::string_view text) {
-    double value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    const std::string_view unit(ptr, static_cast<size_t>(end - ptr));
-    double scale = 0;
-    if (unit.empty() || unit == "s") scale = 1;
-    if (unit == "ms") scale = 1e-3;
-    if (unit == "m") scale = 60;
-    if (unit == "h") scale = 3600;
-    const double seconds = value * scale;
-    if (ec != std::errc() || scale == 0 || !(seconds > 0) || !std::isfinite(seconds)) {
-        return invalid_argument(
-            fmt::format("'{}' is not a positive duration (like 250ms, 1.5s, 2m)", text));
-    }
-    return seconds;
-}
-
 namespace {
 
 Result<std::optional<double>> optional_duration(std::string_view flag, const std::string& text) {

@@ -27,6 +27,7 @@
 #include "bench/runner.h"
 #include "bench/stats.h"
 #include "common/status.h"
+#include "common/units.h"  // parse_duration_s
 
 namespace glmserve::bench {
 
@@ -68,9 +69,6 @@ struct ServeBenchConfig {
     std::string html_path;
     bool progress = true;
 };
-
-// "250ms", "1.5s", "2m", "1h", or a bare number of seconds; positive and finite.
-Result<double> parse_duration_s(std::string_view text);
 
 Result<ServeBenchConfig> validate(const ServeBenchOptions& options);
 
