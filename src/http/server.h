@@ -29,7 +29,8 @@
 // - Slow readers: a ResponseWriter buffers at most max_queued_write_bytes not yet written to the
 //   socket; past that the connection is closed as a slow client (on_close fires). The bound
 //   covers stream chunks from write(), counted when write() is called (so a producer thread
-//   that outruns the socket is caught too); a send() body is sized by the application.
+//   that outruns the socket is caught too), so one chunk larger than the bound closes too; a
+//   send() body is sized by the application and only write_timeout applies to it.
 //
 // Handlers run on the connection's strand and must not block: they either answer at once with
 // send(), or keep the writer and answer later from any thread (the engine's scheduler does).

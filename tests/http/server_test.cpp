@@ -544,6 +544,25 @@ TEST_F(ServerTest, SlowReaderIsClosedPastTheQueueBound) {
     EXPECT_EQ(server_->n_active_requests(), 0u);
 }
 
+// send() is not bounded by max_queued_write_bytes; a client that stops reading it is dropped by
+// write_timeout instead.
+TEST_F(ServerTest, ClientThatStopsReadingIsDroppedAfterWriteTimeout) {
+    ServerLimits limits = small_limits();
+    limits.write_timeout = milliseconds(200);
+    start(limits);
+    RawClient c(port(), /*receive_buffer_bytes=*/4096);
+    ASSERT_FALSE(c.send(get("/hold")));
+    auto [req, writer] = inbox_.pop();
+    ASSERT_TRUE(writer);
+    std::promise<void> closed;
+    writer->on_close([&closed] { closed.set_value(); });
+    writer->send(Response{.body = std::string(size_t{64} << 20, 'w')});
+    ASSERT_EQ(closed.get_future().wait_for(kWait), std::future_status::ready);
+    EXPECT_EQ(counters().write_timeouts.load(), 1u);
+    EXPECT_EQ(counters().slow_readers.load(), 0u);
+    EXPECT_EQ(server_->n_active_requests(), 0u);
+}
+
 TEST_F(ServerTest, DrainFinishesTheRequestInFlightWithConnectionClose) {
     start();
     RawClient idle(port());
@@ -660,6 +679,17 @@ TEST_F(ServerTest, Http10ConnectionClosesAfterTheResponse) {
     EXPECT_TRUE(c.wait_closed());
 }
 
+TEST_F(ServerTest, ConnectionCloseFromAnHttp11ClientIsHonoured) {
+    start();
+    RawClient c(port());
+    ASSERT_FALSE(c.send("GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    auto r = c.read_reply();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("Connection"), "close");
+    EXPECT_TRUE(c.wait_closed());
+}
+
 TEST_F(ServerTest, HeadResponseHasLengthButNoBody) {
     start();
     RawClient c(port());
@@ -683,10 +713,13 @@ TEST_F(ServerTest, UnansweredOrThrowingHandlerGets500) {
         EXPECT_EQ(r->status, 500) << path;
         EXPECT_EQ(error_code_in(*r), 500) << path;
     }
-    ASSERT_FALSE(c.send(get("/echo")));  // the connection survives both
+    // The connection survives both. The server closes it only after the last request ended,
+    // so n_active_requests is read after every count has dropped.
+    ASSERT_FALSE(c.send("GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
     auto r = c.read_reply();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(c.wait_closed());
     EXPECT_EQ(server_->n_active_requests(), 0u);
 }
 
