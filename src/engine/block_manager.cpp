@@ -75,10 +75,11 @@ int64_t BlockManager::blocks_needed(const model::BlockTable& table, int64_t n_po
     return std::max<int64_t>(want - static_cast<int64_t>(table.blocks.size()), 0);
 }
 
-int64_t BlockManager::match_prefix(std::span<const int32_t> tokens, model::BlockTable& table) {
+int64_t BlockManager::match_prefix(std::span<const int32_t> tokens, model::BlockTable& table,
+                                   bool count_stats) {
     GS_CHECK(table.blocks.empty());
     if (!prefix_cache_) return 0;
-    ++stats_.lookups;
+    if (count_stats) ++stats_.lookups;
     if (tokens.empty()) return 0;
     const auto bs = static_cast<size_t>(pool_.block_size());
     // Full blocks that still leave the last token to compute.
@@ -95,9 +96,11 @@ int64_t BlockManager::match_prefix(std::span<const int32_t> tokens, model::Block
         table.blocks.push_back(block);
         parent = key;
     }
-    stats_.hit_blocks += static_cast<int64_t>(n_hit);
-    stats_.miss_blocks += static_cast<int64_t>(n_matchable - n_hit);
-    stats_.hit_tokens += static_cast<int64_t>(n_hit * bs);
+    if (count_stats) {
+        stats_.hit_blocks += static_cast<int64_t>(n_hit);
+        stats_.miss_blocks += static_cast<int64_t>(n_matchable - n_hit);
+        stats_.hit_tokens += static_cast<int64_t>(n_hit * bs);
+    }
     return static_cast<int64_t>(n_hit * bs);
 }
 

@@ -34,7 +34,7 @@
 namespace glmserve::engine {
 
 struct PrefixCacheStats {
-    int64_t lookups = 0;         // match_prefix() calls
+    int64_t lookups = 0;         // counted match_prefix() calls
     int64_t hit_blocks = 0;      // full prompt blocks found in the cache
     int64_t miss_blocks = 0;     // matchable prompt blocks not found (the first miss ends the
                                  // walk; the blocks after it count as misses too)
@@ -65,8 +65,11 @@ public:
     // Looks up the longest run of registered full blocks that starts `tokens`, stopping so that
     // at least one token is left to compute (the model must run on the last prompt token to
     // produce logits). `table` must be empty; the found blocks are retained into it. Returns
-    // the number of tokens they cover (a multiple of block_size).
-    int64_t match_prefix(std::span<const int32_t> tokens, model::BlockTable& table);
+    // the number of tokens they cover (a multiple of block_size). count_stats = false for a
+    // repeated lookup of the same request (a retry after its reservation failed, a preempted
+    // sequence coming back), so the hit rate counts each request once.
+    int64_t match_prefix(std::span<const int32_t> tokens, model::BlockTable& table,
+                         bool count_stats = true);
 
     // Grows `table` to cover n_positions, evicting LRU cached blocks when the pool has no free
     // one. ResourceExhausted naming the numbers, and `table` unchanged, when there are not

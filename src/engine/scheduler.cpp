@@ -51,6 +51,7 @@ struct Scheduler::Sequence {
     int64_t chunk_tokens = 0;   // tokens it computes in the current step
     bool finished = false;
     bool ever_scheduled = false;
+    bool lookup_counted = false;  // its prefix-cache lookup is in the hit/miss statistics
     SteadyClock::time_point submitted_at;
     SteadyClock::time_point scheduled_at;
     SteadyClock::time_point first_token_at;
@@ -311,7 +312,8 @@ void Scheduler::plan_admissions(std::vector<Sequence*>& batch, int64_t& budget) 
     while (budget > 0 && !waiting_.empty() &&
            static_cast<int32_t>(running_.size()) < config_.max_running) {
         Sequence& s = *waiting_.front();
-        const int64_t matched = blocks_.match_prefix(s.tokens, s.blocks);
+        const int64_t matched = blocks_.match_prefix(s.tokens, s.blocks, !s.lookup_counted);
+        s.lookup_counted = true;
         // Reserve the whole prompt and the first generated token's position now, so the
         // prefill never waits halfway and the first decode step does not preempt at once.
         const int64_t n_positions =

@@ -323,6 +323,11 @@ TEST_F(SchedulerTest, CancelStopsARunningRequestWithinAStep) {
     const Completion c = sink->finished();
     EXPECT_EQ(c.reason, FinishReason::Cancelled);
     EXPECT_EQ(c.stats.n_generated_tokens, 3);  // cancelled during token 2's step: no 4th
+    // The snapshot is published at the end of the step that finished the request.
+    const auto give_up = SteadyClock::now() + 10s;
+    while (sched->snapshot().kv_blocks_in_use != 0 && SteadyClock::now() < give_up) {
+        std::this_thread::yield();
+    }
     EXPECT_EQ(sched->snapshot().kv_blocks_in_use, 0);
 }
 
