@@ -62,6 +62,20 @@ Result<std::shared_ptr<const model::Model>> load_model(const std::filesystem::pa
     return m;
 }
 
+Result<LoadedModel> load_model_and_tokenizer(const std::filesystem::path& path) {
+    LoadedModel loaded;
+    GS_ASSIGN_OR_RETURN(loaded.model, load_model(path));
+    auto tok = tokenizer::Tokenizer::from_metadata(loaded.model->file().metadata());
+    if (!tok.ok()) return tok.status().with_context(path.string());
+    loaded.tokenizer = std::move(tok).value();
+    if (loaded.tokenizer->n_vocab() != loaded.model->hparams().n_vocab) {
+        return data_loss(fmt::format("{}: the tokenizer has {} tokens but token_embd has {} rows",
+                                     path.string(), loaded.tokenizer->n_vocab(),
+                                     loaded.model->hparams().n_vocab));
+    }
+    return loaded;
+}
+
 namespace {
 
 std::filesystem::path cache_dir() {

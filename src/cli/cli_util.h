@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "kernels/kernel_table.h"
 #include "model/model.h"
+#include "tokenizer/tokenizer.h"
 
 namespace glmserve::cli {
 
@@ -26,6 +27,15 @@ int resolve_threads(int requested);
 
 // Loads a model with the process's kernel table.
 Result<std::shared_ptr<const model::Model>> load_model(const std::filesystem::path& path);
+
+struct LoadedModel {
+    std::shared_ptr<const model::Model> model;
+    std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+};
+
+// The model and its tokenizer; DataLoss when the two disagree on the vocabulary size (sampled
+// ids past the tokenizer's vocabulary would decode to nothing).
+Result<LoadedModel> load_model_and_tokenizer(const std::filesystem::path& path);
 
 // The built-in demo model's path, creating it on first use (a seeded random glm4 with the
 // built-in vocabulary, cached under $GLMSERVE_CACHE_DIR, $XDG_CACHE_HOME/glmserve or

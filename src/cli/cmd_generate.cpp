@@ -38,39 +38,18 @@ struct GenerateCliOptions {
     bool ignore_eos = false;
 };
 
-Result<tokenizer::ChatTemplateKind> pick_template(const GenerateCliOptions& o,
-                                                  const gguf::Metadata& md) {
-    if (!o.chat_template.empty()) return tokenizer::parse_chat_template_name(o.chat_template);
-    if (md.contains("tokenizer.chat_template")) {
-        GS_ASSIGN_OR_RETURN(const std::string_view source,
-                            md.get_string("tokenizer.chat_template"));
-        if (auto kind = tokenizer::detect_chat_template(source)) return *kind;
-        return invalid_argument(
-            "the model's chat template is not one glmserve knows; pass "
-            "--chat-template glm4|chatglm3|llama3|chatml");
-    }
-    return invalid_argument("the model has no tokenizer.chat_template; pass --chat-template");
-}
-
 Result<std::vector<int32_t>> prompt_ids(const GenerateCliOptions& o,
                                         const tokenizer::Tokenizer& tok, const gguf::Metadata& md) {
     if (!o.tokens.empty()) return parse_token_list(o.tokens);
     if (!o.chat) return tok.encode(o.prompt, {.add_special = true, .parse_special = true});
-    GS_ASSIGN_OR_RETURN(const tokenizer::ChatTemplateKind kind, pick_template(o, md));
+    GS_ASSIGN_OR_RETURN(const tokenizer::ChatTemplateKind kind,
+                        tokenizer::resolve_chat_template(md, o.chat_template));
     std::vector<tokenizer::ChatMessage> messages;
     if (!o.system.empty()) messages.push_back({"system", o.system});
     messages.push_back({"user", o.prompt});
     GS_ASSIGN_OR_RETURN(const std::string text, tokenizer::render_chat(kind, messages, true));
     // The template carries its own prefix tokens ([gMASK]<sop>, <|begin_of_text|>): no BOS.
     return tok.encode(text, {.add_special = false, .parse_special = true});
-}
-
-std::vector<int32_t> stop_ids(const tokenizer::Tokenizer& tok) {
-    std::vector<int32_t> ids;
-    for (int32_t id = 0; id < tok.n_vocab(); ++id) {
-        if (tok.is_end_of_generation(id)) ids.push_back(id);
-    }
-    return ids;
 }
 
 void print_stats(const GenerateCliOptions& o, const model::Model& m, const engine::Generator& gen,
@@ -103,31 +82,27 @@ int run_generate(GenerateCliOptions o) {
         o.seed >= 0
             ? static_cast<uint64_t>(o.seed)
             : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    auto m = load_model(o.model);
-    if (!m.ok()) return fail(m.status());
-    auto tok = tokenizer::Tokenizer::from_metadata((*m)->file().metadata());
-    if (!tok.ok()) return fail(tok.status().with_context(o.model));
-    if ((*tok)->n_vocab() != (*m)->hparams().n_vocab) {
-        // Sampled ids past the tokenizer's vocabulary would decode to nothing: refuse the file.
-        return fail(
-            data_loss(fmt::format("{}: the tokenizer has {} tokens but token_embd has {} "
-                                  "rows",
-                                  o.model, (*tok)->n_vocab(), (*m)->hparams().n_vocab)));
-    }
-    auto ids = prompt_ids(o, **tok, (*m)->file().metadata());
+    auto loaded = load_model_and_tokenizer(o.model);
+    if (!loaded.ok()) return fail(loaded.status());
+    const auto& m = loaded->model;
+    const auto& tok = loaded->tokenizer;
+    auto ids = prompt_ids(o, *tok, m->file().metadata());
     if (!ids.ok()) return fail(ids.status());
 
     const int threads = resolve_threads(o.threads);
     kernels::ThreadPool pool(threads);
-    const int64_t n_ctx = std::min<int64_t>(o.n_ctx, (*m)->hparams().n_ctx_train);
-    auto gen = engine::Generator::create(*m, kernels::active_kernels(), pool, {.n_ctx = n_ctx});
+    const int64_t n_ctx = std::min<int64_t>(o.n_ctx, m->hparams().n_ctx_train);
+    auto gen = engine::Generator::create(m, kernels::active_kernels(), pool, {.n_ctx = n_ctx});
     if (!gen.ok()) return fail(gen.status());
 
     engine::GenerateOptions go{.max_tokens = o.n_predict, .sampling = o.sampling};
-    if (!o.ignore_eos) go.stop_token_ids = stop_ids(**tok);
-    tokenizer::StreamDecoder stream(**tok);
+    if (!o.ignore_eos) {
+        const auto eog = tok->end_of_generation_ids();
+        go.stop_token_ids.assign(eog.begin(), eog.end());
+    }
+    tokenizer::StreamDecoder stream(*tok);
     auto result = (*gen)->generate(*ids, go, [&](int32_t id) {
-        if (!o.json && !(*tok)->is_end_of_generation(id)) {
+        if (!o.json && !tok->is_end_of_generation(id)) {
             std::fputs(stream.push(id).c_str(), stdout);
             std::fflush(stdout);
         }
@@ -137,15 +112,15 @@ int run_generate(GenerateCliOptions o) {
     if (o.json) {
         std::vector<int32_t> text_ids;
         for (int32_t id : result->tokens) {
-            if (!(*tok)->is_end_of_generation(id)) text_ids.push_back(id);
+            if (!tok->is_end_of_generation(id)) text_ids.push_back(id);
         }
-        const nlohmann::json j{{"tokens", result->tokens}, {"text", (*tok)->decode(text_ids)}};
+        const nlohmann::json j{{"tokens", result->tokens}, {"text", tok->decode(text_ids)}};
         std::printf("%s\n",
                     j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         std::printf("%s\n", stream.flush().c_str());
     }
-    if (o.verbose) print_stats(o, **m, **gen, *result, ids->size(), threads);
+    if (o.verbose) print_stats(o, *m, **gen, *result, ids->size(), threads);
     return 0;
 }
 

@@ -118,4 +118,18 @@ Result<std::string> render_chat(ChatTemplateKind kind, std::span<const ChatMessa
     return out;
 }
 
+Result<ChatTemplateKind> resolve_chat_template(const gguf::Metadata& md,
+                                               std::string_view override_name) {
+    if (!override_name.empty()) return parse_chat_template_name(override_name);
+    if (md.contains("tokenizer.chat_template")) {
+        GS_ASSIGN_OR_RETURN(const std::string_view source,
+                            md.get_string("tokenizer.chat_template"));
+        if (auto kind = detect_chat_template(source)) return *kind;
+        return invalid_argument(
+            "the model's chat template is not one glmserve knows; pass "
+            "--chat-template glm4|chatglm3|llama3|chatml");
+    }
+    return invalid_argument("the model has no tokenizer.chat_template; pass --chat-template");
+}
+
 }  // namespace glmserve::tokenizer

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "gguf/metadata.h"
 
 namespace glmserve::tokenizer {
 
@@ -43,6 +44,12 @@ std::optional<ChatTemplateKind> detect_chat_template(std::string_view jinja_sour
 
 // "glm4" (alias "chatglm4"), "chatglm3", "llama3", "chatml"; InvalidArgument otherwise.
 Result<ChatTemplateKind> parse_chat_template_name(std::string_view name);
+
+// The template to use for a model: `override_name` when not empty, else the one detected from
+// the file's tokenizer.chat_template. InvalidArgument saying what to pass when the file has
+// none or one we do not know.
+Result<ChatTemplateKind> resolve_chat_template(const gguf::Metadata& md,
+                                               std::string_view override_name);
 std::string_view chat_template_name(ChatTemplateKind kind);
 
 // InvalidArgument naming the message index and role when a role is not allowed for `kind`.

@@ -89,6 +89,8 @@ public:
     // eos, eot and eom ids; for GLM vocabularies (pre glm4/chatglm-bpe, or a "[gMASK]" token)
     // also the tokens spelled <|user|>, <|observation|> and <|endoftext|> (glm-gguf.md §4.7).
     bool is_end_of_generation(int32_t id) const;
+    // Every id for which is_end_of_generation() is true, ascending.
+    std::span<const int32_t> end_of_generation_ids() const { return end_of_generation_; }
 
     std::string_view model_name() const { return model_name_; }  // "gpt2" or "llama"
     std::string_view pre_name() const { return pre_name_; }      // as in the file, or "default"

@@ -1,0 +1,93 @@
+#include "server/run_serve.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "obs/event_log.h"
+#include "obs/logging.h"
+#include "server/openai_server.h"
+
+namespace glmserve::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+sigset_t stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return set;
+}
+
+// The next stop signal, or 0 when `wait` passed without one.
+int wait_for_signal(const sigset_t& set, std::chrono::milliseconds wait) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(wait);
+    timespec timeout{
+        .tv_sec = s.count(),
+        .tv_nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(wait - s).count()};
+    const int sig = sigtimedwait(&set, nullptr, &timeout);
+    return sig > 0 ? sig : 0;
+}
+
+nlohmann::json effective_config(const ServeConfig& c, const OpenAiServer& server) {
+    const engine::SchedulerConfig& e = server.config().engine;
+    return {{"model", c.model_path},
+            {"model_name", c.model_name},
+            {"listen", fmt::format("{}:{}", c.http.host, server.port())},
+            {"threads", c.threads},
+            {"io_threads", c.http.io_threads},
+            {"n_ctx", e.n_ctx},
+            {"kv_bytes", e.kv_bytes},
+            {"block_size", e.block_size},
+            {"prefix_cache", e.prefix_cache},
+            {"max_batch_tokens", e.max_batch_tokens},
+            {"max_running", e.max_running},
+            {"max_queue", e.max_waiting},
+            {"max_queued_tokens", e.max_queued_tokens},
+            {"max_body_bytes", c.http.limits.max_body_bytes},
+            {"max_header_bytes", c.http.limits.max_header_bytes},
+            {"max_connections", c.http.limits.max_connections},
+            {"api_keys", !c.api_key_file.empty()},
+            {"drain_timeout_s", c.drain_timeout.count() / 1000.0},
+            {"slow_threshold_s", c.slow_threshold.count() / 1000.0},
+            {"watchdog_timeout_s", c.watchdog_timeout.count() / 1000.0}};
+}
+
+}  // namespace
+
+Status run_serve(ServeConfig config, std::shared_ptr<const model::Model> model,
+                 std::unique_ptr<tokenizer::Tokenizer> tokenizer) {
+    const sigset_t signals = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    const ServeConfig logged = config;
+    GS_ASSIGN_OR_RETURN(auto server, OpenAiServer::start(std::move(config), std::move(model),
+                                                         std::move(tokenizer)));
+    auto log = obs::logger("server");
+    obs::log_event(*log, spdlog::level::info, "start", effective_config(logged, *server));
+    log->info("listening on http://{}:{}", logged.http.host, server->port());
+
+    int sig = 0;
+    while ((sig = wait_for_signal(signals, 1s)) == 0) {
+    }
+    log->info("signal {}: draining for up to {} s (a second signal exits now)", sig,
+              logged.drain_timeout.count() / 1000.0);
+    server->begin_drain();
+    const auto give_up = std::chrono::steady_clock::now() + logged.drain_timeout;
+    while (!server->idle() && std::chrono::steady_clock::now() < give_up) {
+        if (wait_for_signal(signals, 50ms) != 0) {
+            log->warn("second signal: exiting without finishing the requests in flight");
+            log->flush();
+            _exit(130);
+        }
+    }
+    if (!server->idle()) log->warn("drain timeout: cancelling the requests still running");
+    server->stop();
+    log->info("stopped");
+    return ok_status();
+}
+
+}  // namespace glmserve::server

@@ -1,0 +1,71 @@
+#include "server/server_metrics.h"
+
+#include <array>
+
+namespace glmserve::server {
+
+std::string_view route_label(std::string_view path) {
+    static constexpr std::array<std::string_view, 10> kRoutes = {
+        "/v1/completions", "/v1/chat/completions",
+        "/v1/models",      "/v1/status",
+        "/tokenize",       "/detokenize",
+        "/health",         "/ready",
+        "/metrics",        "/"};
+    for (std::string_view r : kRoutes) {
+        if (path == r) return r;
+    }
+    return "other";
+}
+
+ServerMetrics::ServerMetrics(obs::Registry& registry) : registry_(registry) {}
+
+void ServerMetrics::on_response(std::string_view route, int status, double seconds) {
+    registry_
+        .counter("glmserve_http_requests_total", "HTTP requests answered, by route and status",
+                 {{"route", std::string(route)}, {"code", std::to_string(status)}})
+        .inc();
+    registry_
+        .histogram("glmserve_http_request_duration_seconds",
+                   "From the complete request header to the end of the answer, by route",
+                   obs::latency_buckets_seconds(), {{"route", std::string(route)}})
+        .observe(seconds);
+}
+
+void ServerMetrics::on_rejected(std::string_view reason) {
+    registry_
+        .counter("glmserve_requests_rejected_total",
+                 "Requests refused without being served, by reason",
+                 {{"reason", std::string(reason)}})
+        .inc();
+}
+
+void ServerMetrics::watch(const http::Server& server) {
+    const http::ServerCounters& c = server.counters();
+    const auto add = [&](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+        registry_.counter_fn(name, help, {}, [&v] {
+            return static_cast<double>(v.load(std::memory_order_relaxed));
+        });
+    };
+    add("glmserve_http_connections_accepted_total", "TCP connections accepted",
+        c.connections_accepted);
+    add("glmserve_http_connections_rejected_total", "Connections refused over max-connections",
+        c.connections_rejected);
+    add("glmserve_http_bad_requests_total", "Unparsable requests (400)", c.bad_requests);
+    add("glmserve_http_headers_too_large_total", "Requests with oversized headers (431)",
+        c.headers_too_large);
+    add("glmserve_http_bodies_too_large_total", "Requests with oversized bodies (413)",
+        c.bodies_too_large);
+    add("glmserve_http_read_timeouts_total", "Clients too slow to send a request (408)",
+        c.read_timeouts);
+    add("glmserve_http_idle_timeouts_total", "Idle keep-alive connections closed", c.idle_timeouts);
+    add("glmserve_http_write_timeouts_total", "Clients that stopped reading an answer",
+        c.write_timeouts);
+    add("glmserve_http_slow_readers_total", "Clients dropped for reading too slowly",
+        c.slow_readers);
+    add("glmserve_client_disconnects_total",
+        "Requests whose client went away before the answer ended", c.client_disconnects);
+    registry_.gauge_fn("glmserve_http_connections", "Open HTTP connections", {},
+                       [&server] { return static_cast<double>(server.n_connections()); });
+}
+
+}  // namespace glmserve::server
