@@ -105,8 +105,9 @@ std::string format_head(int status, std::string_view content_type, const Headers
         if (!content_type.empty() && ascii_iequals(name, "Content-Type")) continue;
         out += fmt::format("{}: {}\r\n", name, value);
     }
-    if (framing.content_length)
+    if (framing.content_length) {
         out += fmt::format("Content-Length: {}\r\n", *framing.content_length);
+    }
     if (framing.chunked) out += "Transfer-Encoding: chunked\r\n";
     out += framing.keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
     return out;

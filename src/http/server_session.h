@@ -49,6 +49,8 @@ struct Gate {
 };
 
 // One request handed to the handler, shared by its ResponseWriter and its Session.
+// `closed` is stored with release and read with acquire so a thread that sees it true also sees
+// the Session's n_active_requests drop made before it; the on_close hand-off is ordered by `mu`.
 struct Exchange {
     std::atomic<bool> closed{false};       // the client went away before the response ended
     std::atomic<bool> slow_reader{false};  // write() found the queue over its bound

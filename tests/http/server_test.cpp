@@ -1,7 +1,8 @@
 // Tests for http/server.h: a Server on 127.0.0.1 port 0 with small limits, driven by raw TCP
 // clients that send exactly the bytes under test (malformed, trickled, pipelined, never read).
 // Synchronisation: requests a test holds reach it through an Inbox (condition variable), closes
-// through on_close promises; every client operation runs on the client's own io_context with a
+// through on_close promises (shared, since a callback may run after a failed assertion
+// returned); every client operation runs on the client's own io_context with a
 // generous deadline, so a server bug fails the test instead of hanging it. The short timeouts
 // (header, body, idle) are what is under test; nothing asserts a tight upper bound on time.
 #include "http/server.h"
@@ -508,12 +509,12 @@ TEST_F(ServerTest, NoticesADisconnectWhileTheHandlerOwnsTheRequest) {
     ASSERT_TRUE(writer);
     EXPECT_EQ(req.body, "prompt");
     EXPECT_EQ(req.remote_address, "127.0.0.1");
-    std::promise<void> closed;
-    writer->on_close([&closed] { closed.set_value(); });
+    auto closed = std::make_shared<std::promise<void>>();
+    writer->on_close([closed] { closed->set_value(); });
     EXPECT_FALSE(writer->closed());
     EXPECT_EQ(server_->n_active_requests(), 1u);
     c.close();
-    ASSERT_EQ(closed.get_future().wait_for(kWait), std::future_status::ready);
+    ASSERT_EQ(closed->get_future().wait_for(kWait), std::future_status::ready);
     EXPECT_TRUE(writer->closed());
     EXPECT_EQ(counters().client_disconnects.load(), 1u);
     EXPECT_EQ(server_->n_active_requests(), 0u);
@@ -528,8 +529,8 @@ TEST_F(ServerTest, SlowReaderIsClosedPastTheQueueBound) {
     ASSERT_FALSE(c.send(get("/hold")));
     auto [req, writer] = inbox_.pop();
     ASSERT_TRUE(writer);
-    std::promise<void> closed;
-    writer->on_close([&closed] { closed.set_value(); });
+    auto closed = std::make_shared<std::promise<void>>();
+    writer->on_close([closed] { closed->set_value(); });
     writer->start_stream(200, "text/plain", {});
     const std::string chunk(64 << 10, 'z');
     uint64_t n_written = 0;
@@ -538,7 +539,7 @@ TEST_F(ServerTest, SlowReaderIsClosedPastTheQueueBound) {
         writer->write(chunk);
         n_written += chunk.size();
     }
-    ASSERT_EQ(closed.get_future().wait_for(kWait), std::future_status::ready);
+    ASSERT_EQ(closed->get_future().wait_for(kWait), std::future_status::ready);
     EXPECT_TRUE(writer->closed());
     EXPECT_EQ(counters().slow_readers.load(), 1u);
     EXPECT_EQ(server_->n_active_requests(), 0u);
@@ -554,10 +555,10 @@ TEST_F(ServerTest, ClientThatStopsReadingIsDroppedAfterWriteTimeout) {
     ASSERT_FALSE(c.send(get("/hold")));
     auto [req, writer] = inbox_.pop();
     ASSERT_TRUE(writer);
-    std::promise<void> closed;
-    writer->on_close([&closed] { closed.set_value(); });
+    auto closed = std::make_shared<std::promise<void>>();
+    writer->on_close([closed] { closed->set_value(); });
     writer->send(Response{.body = std::string(size_t{64} << 20, 'w')});
-    ASSERT_EQ(closed.get_future().wait_for(kWait), std::future_status::ready);
+    ASSERT_EQ(closed->get_future().wait_for(kWait), std::future_status::ready);
     EXPECT_EQ(counters().write_timeouts.load(), 1u);
     EXPECT_EQ(counters().slow_readers.load(), 0u);
     EXPECT_EQ(server_->n_active_requests(), 0u);
@@ -597,11 +598,11 @@ TEST_F(ServerTest, WritersHeldPastStopAreNoOps) {
     ASSERT_FALSE(c.send(get("/hold")));
     auto [req, writer] = inbox_.pop();
     ASSERT_TRUE(writer);
-    std::promise<void> closed;
-    writer->on_close([&closed] { closed.set_value(); });
+    auto closed = std::make_shared<std::promise<void>>();
+    writer->on_close([closed] { closed->set_value(); });
     server_->stop();
     server_->stop();
-    ASSERT_EQ(closed.get_future().wait_for(kWait), std::future_status::ready);
+    ASSERT_EQ(closed->get_future().wait_for(kWait), std::future_status::ready);
     EXPECT_TRUE(writer->closed());
     EXPECT_TRUE(c.wait_closed());
     writer->start_stream(200, "text/plain", {});
