@@ -17,7 +17,8 @@
 //   waits idle_timeout for its next first byte (an idle_timeouts count), then header_timeout
 //   starts (read_timeouts). Bytes already buffered (pipelined) start header_timeout at once.
 // - Connections: past max_connections a new connection is answered with 503 and closed, so the
-//   listener never stalls and established connections are unaffected.
+//   listener never stalls and established connections are unaffected. While as many 503s are
+//   already in flight as max_connections, further ones are closed without an answer.
 // - Pipelining: requests on one connection are answered in order, one at a time; bytes of the
 //   next request that arrive early stay buffered.
 // - Disconnects: while a handler owns a request, the connection keeps a read pending, so a
