@@ -189,6 +189,11 @@ SchedulerSnapshot Scheduler::snapshot() const {
     return snapshot_;
 }
 
+Scheduler::QueueDepth Scheduler::queue_depth() const {
+    std::lock_guard lock(mu_);
+    return {.n_requests = n_queued_, .n_prompt_tokens = queued_tokens_};
+}
+
 SteadyClock::time_point Scheduler::last_heartbeat() const {
     return SteadyClock::time_point(
         std::chrono::nanoseconds(heartbeat_ns_.load(std::memory_order_relaxed)));

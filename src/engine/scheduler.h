@@ -106,6 +106,12 @@ public:
     const SchedulerConfig& config() const { return config_; }
     int64_t n_ctx() const { return config_.n_ctx; }
     SchedulerSnapshot snapshot() const;
+    // The queue as submitters see it right now (the snapshot lags by up to a step).
+    struct QueueDepth {
+        int32_t n_requests = 0;
+        int64_t n_prompt_tokens = 0;
+    };
+    QueueDepth queue_depth() const;
     // When the loop last finished a step or an idle tick: the watchdog behind /health.
     SteadyClock::time_point last_heartbeat() const;
 

@@ -29,14 +29,14 @@ http::Response OpenAiServer::health() const {
 }
 
 http::Response OpenAiServer::ready() const {
-    const engine::SchedulerSnapshot s = scheduler_->snapshot();
+    const engine::Scheduler::QueueDepth q = scheduler_->queue_depth();
     const engine::SchedulerConfig& e = config_.engine;
     std::string_view status = "ready";
     if (draining()) {
         status = "draining";
     } else if (health().status != 200) {
         status = "stalled";
-    } else if (s.n_waiting >= e.max_waiting || s.queued_prompt_tokens >= e.max_queued_tokens) {
+    } else if (q.n_requests >= e.max_waiting || q.n_prompt_tokens >= e.max_queued_tokens) {
         status = "queue_full";
     }
     return json_response(status == "ready" ? 200 : 503, {{"status", status}});
