@@ -10,13 +10,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -27,161 +20,17 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/raw_http_client.h"
+
 namespace glmserve::http {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kWait{5000};  // bound on anything the server should do soon
-
-struct Reply {
-    int status = 0;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-    bool chunked = false;
-    bool keep_alive = false;
-
-    std::string header(std::string_view name) const {
-        for (const auto& [k, v] : headers) {
-            if (beast::iequals(k, beast::string_view(name.data(), name.size()))) return v;
-        }
-        return "";
-    }
-};
-
-// A client socket whose every operation has a deadline.
-class RawClient {
-public:
-    explicit RawClient(uint16_t port, int receive_buffer_bytes = 0) {
-        beast::error_code ec;
-        socket_.open(tcp::v4(), ec);
-        if (receive_buffer_bytes > 0) {
-            socket_.set_option(asio::socket_base::receive_buffer_size(receive_buffer_bytes), ec);
-        }
-        tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
-        connect_error_ = run([&](auto done) { socket_.async_connect(ep, done); }, kWait);
-    }
-
-    bool connected() const { return !connect_error_; }
-
-    beast::error_code send(std::string_view bytes) {
-        return run([&](auto done) { asio::async_write(socket_, asio::buffer(bytes), done); },
-                   kWait);
-    }
-
-    // The next response, or nullopt when the connection closed, failed or timed out.
-    std::optional<Reply> read_reply(bool head_request = false) {
-        bhttp::response_parser<bhttp::string_body> parser;
-        parser.body_limit(uint64_t{1} << 30);
-        if (head_request) parser.skip(true);
-        beast::error_code ec =
-            run([&](auto done) { bhttp::async_read(socket_, buffer_, parser, done); }, kWait);
-        if (ec) return std::nullopt;
-        const auto& msg = parser.get();
-        Reply r;
-        r.status = static_cast<int>(msg.result_int());
-        for (const auto& f : msg) {
-            r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-        }
-        r.body = msg.body();
-        r.chunked = msg.chunked();
-        r.keep_alive = msg.keep_alive();
-        return r;
-    }
-
-    // True when the server closed the connection (EOF or reset) within kWait; bytes that
-    // arrive first are discarded.
-    bool wait_closed() {
-        std::array<char, 4096> scratch{};
-        std::optional<beast::error_code> result;
-        std::function<void()> read = [&] {
-            socket_.async_read_some(asio::buffer(scratch),
-                                    [&](const beast::error_code& ec, size_t) {
-                                        if (ec) {
-                                            result = ec;
-                                        } else {
-                                            read();
-                                        }
-                                    });
-        };
-        read();
-        finish_run(kWait, [&] { return result.has_value(); });
-        return result && (*result == asio::error::eof || *result == asio::error::connection_reset);
-    }
-
-    // Sends `bytes` one at a time, `interval` apart, while reading a response. Returns the
-    // response (if one came before the server closed) and how many bytes were sent by then.
-    std::pair<std::optional<Reply>, size_t> trickle(const std::string& bytes,
-                                                    milliseconds interval) {
-        bhttp::response_parser<bhttp::string_body> parser;
-        std::optional<beast::error_code> read_result;
-        bhttp::async_read(socket_, buffer_, parser,
-                          [&](const beast::error_code& ec, size_t) { read_result = ec; });
-        asio::steady_timer timer(io_);
-        size_t n_sent = 0;
-        std::function<void()> tick = [&] {
-            if (read_result || n_sent == bytes.size()) return;
-            timer.expires_after(interval);
-            timer.async_wait([&](const beast::error_code& ec) {
-                if (ec || read_result) return;
-                asio::async_write(socket_, asio::buffer(&bytes[n_sent], 1),
-                                  [&](const beast::error_code& wec, size_t) {
-                                      if (wec) return;
-                                      ++n_sent;
-                                      tick();
-                                  });
-            });
-        };
-        tick();
-        finish_run(
-            milliseconds(interval * (bytes.size() + 1)) + kWait,
-            [&] { return read_result.has_value(); }, &timer);
-        std::optional<Reply> reply;
-        if (read_result && !*read_result) {
-            reply = Reply{.status = static_cast<int>(parser.get().result_int())};
-        }
-        return {reply, n_sent};
-    }
-
-    void close() {
-        beast::error_code ignored;
-        socket_.close(ignored);
-    }
-
-private:
-    template <typename Start>
-    beast::error_code run(Start start, milliseconds limit) {
-        std::optional<beast::error_code> result;
-        start([&result](const beast::error_code& ec, auto&&...) { result = ec; });
-        finish_run(limit, [&] { return result.has_value(); });
-        return result.value_or(asio::error::timed_out);
-    }
-
-    // Runs io_ until done() or `limit`; then cancels what is left and lets it finish.
-    template <typename Done>
-    void finish_run(milliseconds limit, Done done, asio::steady_timer* timer = nullptr) {
-        io_.restart();
-        auto until = std::chrono::steady_clock::now() + limit;
-        while (!done() && std::chrono::steady_clock::now() < until) {
-            if (io_.run_one_until(until) == 0) break;
-        }
-        beast::error_code ignored;
-        socket_.cancel(ignored);
-        if (timer) timer->cancel();
-        io_.restart();
-        io_.run();
-    }
-
-    asio::io_context io_;
-    tcp::socket socket_{io_};
-    beast::flat_buffer buffer_;
-    beast::error_code connect_error_;
-};
+using testing::RawClient;
+using testing::Reply;
+constexpr milliseconds kWait = testing::kClientWait;  // bound on anything the server should do soon
 
 // Requests the test answers itself, handed over from the io thread.
 class Inbox {
@@ -269,12 +118,11 @@ protected:
 };
 
 std::string get(std::string_view target) {
-    return fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n\r\n", target);
+    return testing::raw_get(target);
 }
 
 std::string post(std::string_view target, std::string_view body) {
-    return fmt::format("POST {} HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n\r\n{}", target,
-                       body.size(), body);
+    return testing::raw_post(target, body);
 }
 
 TEST_F(ServerTest, AnswersGetAndEchoesPostBody) {

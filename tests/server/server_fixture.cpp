@@ -80,7 +80,7 @@ std::optional<Reply> call(uint16_t port, std::string_view method, std::string_vi
     request += "\r\n";
     request += body;
     if (client.send(request)) return std::nullopt;
-    return client.read_reply();
+    return client.read_reply(false, std::chrono::seconds(60));  // generations may be long
 }
 
 json body_json(const Reply& reply) {

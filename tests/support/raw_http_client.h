@@ -39,10 +39,10 @@ public:
     bool connected() const;
     boost::system::error_code send(std::string_view bytes);
 
-    // The next response, or nullopt when the connection closed, failed or timed out. The
-    // wait grows for long (streamed) responses: `limit` bounds the whole read.
+    // The next response, or nullopt when the connection closed, failed or `limit` passed
+    // (raise it for long streamed responses).
     std::optional<Reply> read_reply(bool head_request = false,
-                                    std::chrono::milliseconds limit = std::chrono::seconds(60));
+                                    std::chrono::milliseconds limit = kClientWait);
 
     // Reads raw bytes until `needle` has arrived (true) or the connection ends or the wait
     // passes (false). The bytes read are kept for a later read_reply().
