@@ -178,8 +178,7 @@ void OpenAiServer::dispatch(const http::Request& request, Call& call,
         }
         return;
     }
-    const bool known = call.route != "other" && path != "/";
-    if (!known) {
+    if (call.route == "other") {
         respond_error(call, *writer,
                       api_error_from_status(not_found(fmt::format("no route {}", path))),
                       "not_found");

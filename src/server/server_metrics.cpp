@@ -50,6 +50,8 @@ void ServerMetrics::watch(const http::Server& server) {
         c.connections_accepted);
     add("glmserve_http_connections_rejected_total", "Connections refused over max-connections",
         c.connections_rejected);
+    add("glmserve_http_accept_errors_total", "Failed accepts (out of file descriptors, ...)",
+        c.accept_errors);
     add("glmserve_http_bad_requests_total", "Unparsable requests (400)", c.bad_requests);
     add("glmserve_http_headers_too_large_total", "Requests with oversized headers (431)",
         c.headers_too_large);
