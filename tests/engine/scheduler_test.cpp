@@ -15,6 +15,7 @@
 #include "engine/generator.h"
 #include "kernels/kernel_table.h"
 #include "model/paged_kv.h"
+#include "support/step_gate.h"
 #include "support/tiny_model.h"
 
 namespace glmserve::engine {
@@ -231,38 +232,13 @@ TEST_F(SchedulerTest, RefusesWhatCanNeverFit) {
     EXPECT_EQ(sink->n_finish(), 0);
 }
 
-// Holds the scheduler thread before its next step until released.
-class StepGate {
-public:
-    void operator()() {
-        std::unique_lock lock(mu_);
-        ++n_waiting_;
-        cv_.notify_all();
-        cv_.wait(lock, [&] { return open_; });
-        --n_waiting_;
-    }
-    void wait_until_held() {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return n_waiting_ > 0; });
-    }
-    void open() {
-        std::lock_guard lock(mu_);
-        open_ = true;
-        cv_.notify_all();
-    }
-
-private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    int n_waiting_ = 0;
-    bool open_ = false;
-};
+using testing::StepGate;
 
 TEST_F(SchedulerTest, BoundedQueueRefusesWithUnavailableWhenFull) {
     auto gate = std::make_shared<StepGate>();
-    auto sched =
-        start({.max_waiting = 3, .max_queued_tokens = 100, .before_step = [gate] { (*gate)(); }});
-    gate->wait_until_held();
+    auto sched = start(
+        {.max_waiting = 3, .max_queued_tokens = 100, .before_step = [gate] { gate->pass(); }});
+    gate->wait_held();
     std::vector<std::shared_ptr<CollectingSink>> sinks;
     for (int i = 0; i < 3; ++i) {
         sinks.push_back(std::make_shared<CollectingSink>());
@@ -406,8 +382,8 @@ TEST_F(SchedulerTest, LogprobsDescribeTheModelDistribution) {
 
 TEST_F(SchedulerTest, StopCancelsEverythingAndRefusesNewWork) {
     auto gate = std::make_shared<StepGate>();
-    auto sched = start({.before_step = [gate] { (*gate)(); }});
-    gate->wait_until_held();
+    auto sched = start({.before_step = [gate] { gate->pass(); }});
+    gate->wait_held();
     auto sink = std::make_shared<CollectingSink>();
     ASSERT_TRUE(sched->try_submit(request(make_prompt(10, 1), 8, sink)).ok());
     std::thread stopper([&] { sched->stop(); });

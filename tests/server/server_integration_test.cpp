@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "server/server_fixture.h"
+#include "support/step_gate.h"
 
 namespace glmserve::testing {
 namespace {
@@ -23,34 +24,6 @@ std::string completion(int max_tokens, uint64_t seed, bool stream, std::string p
                  {"temperature", 0.8}, {"ignore_eos", true},       {"stream", stream}};
     return body.dump();
 }
-
-// Holds the engine before its next step until opened (the scheduler's test seam).
-class EngineGate {
-public:
-    std::function<void()> hook() {
-        return [this] {
-            std::unique_lock lock(mu_);
-            held_ = true;
-            cv_.notify_all();
-            cv_.wait(lock, [&] { return open_; });
-        };
-    }
-    void wait_held() {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return held_; });
-    }
-    void open() {
-        std::lock_guard lock(mu_);
-        open_ = true;
-        cv_.notify_all();
-    }
-
-private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool held_ = false;
-    bool open_ = false;
-};
 
 class ServerIntegrationTest : public ::testing::Test {
 protected:
@@ -246,20 +219,20 @@ TEST_F(ServerIntegrationTest, DrainFinishesInFlightWorkAndRefusesNewWork) {
 TEST_F(ServerIntegrationTest, WatchdogFailsHealthWhileTheEngineIsWedged) {
     server::ServeConfig config = test_serve_config();
     config.watchdog_timeout = 300ms;
-    auto gate = std::make_shared<EngineGate>();
-    std::atomic<bool> wedge{false};
-    config.engine.before_step = [gate, &wedge] {
-        if (wedge.load()) gate->hook()();
+    auto gate = std::make_shared<StepGate>();
+    auto wedge = std::make_shared<std::atomic<bool>>(false);  // the hook outlives this body
+    config.engine.before_step = [gate, wedge] {
+        if (wedge->load()) gate->pass();
     };
     config.engine.idle_tick = 10ms;
     start(config);
     EXPECT_EQ(call(port(), "GET", "/health")->status, 200);
-    wedge = true;
+    *wedge = true;
     gate->wait_held();
     EXPECT_TRUE(eventually([&] { return call(port(), "GET", "/health")->status == 503; }));
     EXPECT_EQ(body_json(*call(port(), "GET", "/health"))["status"], "stalled");
     EXPECT_EQ(call(port(), "GET", "/ready")->status, 503);
-    wedge = false;
+    *wedge = false;
     gate->open();
     EXPECT_TRUE(eventually([&] { return call(port(), "GET", "/health")->status == 200; }));
 }
@@ -267,8 +240,8 @@ TEST_F(ServerIntegrationTest, WatchdogFailsHealthWhileTheEngineIsWedged) {
 TEST_F(ServerIntegrationTest, FullQueueGets503WithRetryAfter) {
     server::ServeConfig config = test_serve_config();
     config.engine.max_waiting = 2;
-    auto gate = std::make_shared<EngineGate>();
-    config.engine.before_step = gate->hook();
+    auto gate = std::make_shared<StepGate>();
+    config.engine.before_step = [gate] { gate->pass(); };
     start(config);
     gate->wait_held();
     auto a = std::async(std::launch::async,
