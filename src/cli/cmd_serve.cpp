@@ -58,6 +58,10 @@ void add_engine_flags(CLI::App& sub, server::ServeOptions& s) {
          "KV_MEMORY");
     flag(sub, "--max-batch-tokens", s.max_batch_tokens, "Tokens per engine step",
          "MAX_BATCH_TOKENS");
+    flag(sub, "--prefill-step-target", s.prefill_step_target,
+         "While others decode, prompt chunks take about this long per step (bounds their "
+         "inter-token latency at some cost in throughput), or off",
+         "PREFILL_STEP_TARGET");
     flag(sub, "--max-running", s.max_running, "Sequences decoded together", "MAX_RUNNING");
     flag(sub, "--max-queue", s.max_queue, "Requests waiting beyond which 503", "MAX_QUEUE");
     flag(sub, "--max-queued-tokens", s.max_queued_tokens,

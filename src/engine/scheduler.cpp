@@ -264,8 +264,9 @@ bool Scheduler::step() {
     std::vector<Sequence*> batch;
     int64_t budget = config_.max_batch_tokens;
     plan_decodes(batch, budget);
-    plan_prefills(batch, budget);
-    plan_admissions(batch, budget);
+    int64_t prefill_budget = std::min(budget, prefill_budget_beside(batch.size()));
+    plan_prefills(batch, prefill_budget);
+    plan_admissions(batch, prefill_budget);
     if (batch.empty()) {
         publish_snapshot(0, 0, 0);
         return false;
@@ -277,6 +278,16 @@ bool Scheduler::step() {
     const std::chrono::duration<double> took = SteadyClock::now() - t0;
     publish_snapshot(took.count(), n_prefill, n_decode);
     return true;
+}
+
+int64_t Scheduler::prefill_budget_beside(size_t n_decoding) const {
+    // Prompt tokens share a step with the decoders' tokens, so they delay everyone's next
+    // token. With decoders waiting, take only what the measured prefill rate computes within
+    // the step target (at least one block, so prefill always progresses).
+    const double target = std::chrono::duration<double>(config_.prefill_step_target).count();
+    if (n_decoding == 0 || target <= 0 || prefill_rate_ <= 0) return config_.max_batch_tokens;
+    const auto affordable = static_cast<int64_t>(prefill_rate_ * target);
+    return std::clamp<int64_t>(affordable, kv_->block_size(), config_.max_batch_tokens);
 }
 
 void Scheduler::plan_decodes(std::vector<Sequence*>& batch, int64_t& budget) {

@@ -89,6 +89,10 @@ Result<ServeConfig> validate(const ServeOptions& o, const model::Model& m) {
     engine::SchedulerConfig& e = c.engine;
     e.n_ctx = n_ctx;
     e.max_batch_tokens = o.max_batch_tokens;
+    if (o.prefill_step_target != "off") {
+        GS_ASSIGN_OR_RETURN(e.prefill_step_target,
+                            duration_flag("--prefill-step-target", o.prefill_step_target));
+    }
     e.max_running = o.max_running;
     e.max_waiting = o.max_queue;
     e.max_queued_tokens = o.max_queued_tokens > 0 ? o.max_queued_tokens : 4 * n_ctx;

@@ -25,6 +25,7 @@ struct ServeOptions {
     int64_t n_ctx = 0;      // 0: the model's training context, at most kDefaultMaxCtx
     std::string kv_memory;  // empty: derived from free memory (see validate())
     int64_t max_batch_tokens = 256;
+    std::string prefill_step_target = "off";  // a duration, or "off"
     int32_t max_running = 16;
     int32_t max_queue = 64;
     int64_t max_queued_tokens = 0;  // 0: 4 contexts' worth

@@ -3,6 +3,7 @@
 // pool, admission refusals, deadlines, cancellation, stop conditions, logprobs, shutdown.
 #include "engine/scheduler.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -422,6 +423,43 @@ TEST_F(SchedulerTest, MetricsCountFinishedRequestsAndTokens) {
               std::string::npos);
     EXPECT_NE(text.find("glmserve_time_to_first_token_seconds_count 1"), std::string::npos);
     EXPECT_NE(text.find("glmserve_inter_token_latency_seconds_count 6"), std::string::npos);
+}
+
+// Steps of more than `tokens` tokens, from the step-size histogram in Prometheus text.
+double steps_larger_than(const std::string& text, int tokens) {
+    const auto value = [&](const std::string& series) {
+        const size_t at = text.find(series + " ");
+        return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 1));
+    };
+    return value("glmserve_engine_step_tokens_count") -
+           value(fmt::format("glmserve_engine_step_tokens_bucket{{le=\"{}\"}}", tokens));
+}
+
+TEST_F(SchedulerTest, PromptChunksBesideDecodersAreSizedByTheStepTarget) {
+    // A long prompt arrives while another request decodes. With a tiny step target its chunks
+    // shrink to one block per step; with a large one it goes in whole.
+    for (const std::chrono::milliseconds target : {1ms, 10'000ms}) {
+        obs::Registry registry;
+        auto sched = start({.max_batch_tokens = 256, .prefill_step_target = target}, &registry);
+        auto decoder = std::make_shared<CollectingSink>();
+        std::promise<void> decoding;
+        decoder->on_token_hook = [&decoding](const TokenEvent& e) {
+            if (e.index == 0) decoding.set_value();
+            return TokenAction::Continue;
+        };
+        ASSERT_TRUE(sched->try_submit(request(make_prompt(10, 1), 120, decoder)).ok());
+        decoding.get_future().wait();
+        auto long_prompt = std::make_shared<CollectingSink>();
+        ASSERT_TRUE(sched->try_submit(request(make_prompt(160, 2), 2, long_prompt)).ok());
+        EXPECT_EQ(long_prompt->finished().reason, FinishReason::Length);
+        decoder->finished();
+        const double big_steps = steps_larger_than(registry.render(), 32);
+        if (target == 1ms) {
+            EXPECT_EQ(big_steps, 0) << "a chunk exceeded one block beside a decoder";
+        } else {
+            EXPECT_GE(big_steps, 1) << "the prompt should have gone in one step";
+        }
+    }
 }
 
 }  // namespace
