@@ -27,12 +27,22 @@ using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
 // Dot product of n weights of this type with n activations of its vec_dot_type.
 using VecDotFn = float (*)(int64_t n, const void* weights, const void* activations);
 
+// One weight row against n_act activation rows (1 <= n_act <= kMaxActRows) that start
+// act_stride bytes apart: out[j] = vec_dot(n, weights, activations + j * act_stride). The weight
+// row is loaded (and unpacked) once for all of them — the register blocking of prefill and
+// batched decode. Each out[j] must equal vec_dot's result bit for bit, so that a token's output
+// never depends on which other tokens share its batch (the engine's determinism guarantee).
+inline constexpr int kMaxActRows = 4;
+using VecDotRowsFn = void (*)(int64_t n, const void* weights, const void* activations,
+                              size_t act_stride, int n_act, float* out);
+
 struct TypeKernels {
     bool supported = false;
     TensorType vec_dot_type = TensorType::F32;
     QuantizeRowFn quantize_row = nullptr;  // null where we cannot produce this type
     DequantizeRowFn dequantize_row = nullptr;
     VecDotFn vec_dot = nullptr;  // null for activation-only types
+    VecDotRowsFn vec_dot_rows = nullptr;  // optional; matmul falls back to vec_dot per token
 };
 
 struct KernelTable {
