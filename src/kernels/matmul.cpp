@@ -1,15 +1,27 @@
-// matmul and dequantize_row over a KernelTable (see matmul.h).
+// matmul, matmul_many and dequantize_row over a KernelTable (see matmul.h).
 //
-// Shapes: W [n_out, n_in] in its own type (row stride w.row_bytes); x [n_tokens, n_in] f32;
-// y [n_tokens, n_out] f32; scratch holds x converted to W's vec_dot_type, [n_tokens, act_row].
+// Shapes: each W [n_out, n_in] in its own type (row stride w.row_bytes); x [n_tokens, n_in] f32;
+// each y [n_tokens, n_out] f32; scratch holds x converted to each distinct vec_dot_type,
+// [n_tokens, act_row_bytes] per type, 64-byte aligned regions.
 // Steps:
-//   1. Convert each activation row to the vec_dot_type, tokens split across threads (skipped
-//      for F32 weights, whose activations are used as they are).
-//   2. Split the n_out weight rows across threads; each thread walks its rows and, for each,
-//      every token, so a weight row is read once per call while it is hot in cache. Every
-//      y[t][o] is one vec_dot call, so the result does not depend on the thread count.
+//   1. Convert x to every vec_dot_type the jobs need (not F32, which is used as it is), one
+//      (type, token) row per unit, units split across threads; a single unit runs inline.
+//   2. Cut every job's output rows into chunks of kOutputsPerChunk rows (64 bytes of floats per
+//      token), numbered across all jobs, and let the threads claim chunks from a shared counter
+//      in one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
+//      write the same cache line of a 64-byte-aligned y row (when n_out is a multiple of 16).
+//   3. Within a chunk, tokens go in tiles of kMaxActRows: for each weight row of the chunk,
+//      vec_dot_rows unpacks the row once for the whole tile (vec_dot per token when the table
+//      has no vec_dot_rows, or the tile has one token). The chunk's weight rows stay in cache
+//      across tiles; each tile's activations stay in L1 across rows.
+// Which thread computes a chunk varies from run to run, but each y[t][o] is one vec_dot (or the
+// bit-identical vec_dot_rows lane) of W[o] and x[t], so the result does not.
 // Thread: one call at a time per scratch; the pool provides the parallelism.
 #include "kernels/matmul.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
 
 #include "common/check.h"
 
@@ -17,11 +29,165 @@ namespace glmserve::kernels {
 
 namespace {
 
+constexpr int64_t kOutputsPerChunk = 16;  // 16 floats: one 64-byte cache line of a y row
+constexpr uint64_t kScratchAlign = 64;
+
 // Bytes of one row of n elements of `type` (GS_CHECK: callers pass validated shapes).
 uint64_t checked_row_bytes(TensorType type, int64_t n) {
     const Result<uint64_t> bytes = gguf::row_bytes(type, n);
     GS_CHECK(bytes.ok());
     return bytes.value();
+}
+
+uint64_t align_up(uint64_t n, uint64_t alignment) {
+    return (n + alignment - 1) / alignment * alignment;
+}
+
+// x converted to one vec_dot_type: dst [n_tokens, row_bytes].
+struct Conversion {
+    TensorType type = TensorType::F32;
+    uint64_t row_bytes = 0;
+    uint64_t offset = 0;  // of dst within the aligned scratch
+    uint8_t* dst = nullptr;
+};
+
+// Everything a thread needs to compute one job's chunks.
+struct JobPlan {
+    const uint8_t* weights = nullptr;  // [n_out, row_bytes]
+    uint64_t row_bytes = 0;
+    int64_t n_out = 0;
+    float* y = nullptr;  // [n_tokens, n_out]
+    VecDotFn vec_dot = nullptr;
+    VecDotRowsFn vec_dot_rows = nullptr;  // may be null
+    const uint8_t* act = nullptr;         // [n_tokens, act_row_bytes] in the vec_dot_type
+    uint64_t act_row_bytes = 0;
+    int64_t chunk_end = 0;  // chunks of this and all earlier jobs (a prefix sum)
+};
+
+struct Plan {
+    std::array<Conversion, kMaxMatmulJobs> conversions{};
+    size_t n_conversions = 0;
+    std::array<JobPlan, kMaxMatmulJobs> jobs{};
+    size_t n_jobs = 0;
+    int64_t n_chunks = 0;
+    int64_t n_in = 0;
+    int64_t n_tokens = 0;
+};
+
+// Step 1 setup: one Conversion per distinct non-F32 vec_dot_type, with its scratch region.
+void plan_conversions(const KernelTable& table, std::span<const MatmulJob> jobs, Plan& plan,
+                      MatmulScratch& scratch) {
+    uint64_t total_bytes = 0;
+    for (const MatmulJob& job : jobs) {
+        const TensorType act_type = table[job.w->type].vec_dot_type;
+        if (act_type == TensorType::F32) continue;
+        const auto end = plan.conversions.begin() + static_cast<ptrdiff_t>(plan.n_conversions);
+        const auto same_type = [&](const Conversion& c) { return c.type == act_type; };
+        if (std::find_if(plan.conversions.begin(), end, same_type) != end) continue;
+        Conversion& c = plan.conversions[plan.n_conversions++];
+        c.type = act_type;
+        c.row_bytes = checked_row_bytes(act_type, plan.n_in);
+        c.offset = total_bytes;
+        total_bytes += align_up(c.row_bytes * static_cast<uint64_t>(plan.n_tokens), kScratchAlign);
+    }
+    if (plan.n_conversions == 0) return;
+    uint8_t* base = scratch.reserve(total_bytes + kScratchAlign);
+    const uintptr_t misalignment = reinterpret_cast<uintptr_t>(base) % kScratchAlign;
+    if (misalignment != 0) base += kScratchAlign - misalignment;
+    for (size_t i = 0; i < plan.n_conversions; ++i) {
+        plan.conversions[i].dst = base + plan.conversions[i].offset;
+    }
+}
+
+// Step 1: converts x into every Conversion, (type, token) units split across threads.
+void convert_activations(const KernelTable& table, const Plan& plan, const float* x,
+                         ThreadPool& pool) {
+    const int64_t n_units = static_cast<int64_t>(plan.n_conversions) * plan.n_tokens;
+    const auto convert = [&](int64_t begin, int64_t end) {
+        for (int64_t u = begin; u < end; ++u) {
+            const Conversion& c = plan.conversions[static_cast<size_t>(u / plan.n_tokens)];
+            const int64_t t = u % plan.n_tokens;
+            table[c.type].quantize_row(x + t * plan.n_in,
+                                       c.dst + static_cast<uint64_t>(t) * c.row_bytes, plan.n_in);
+        }
+    };
+    if (n_units <= 1) {  // a fork-join costs more than one row (1-token decode, one type)
+        convert(0, n_units);
+        return;
+    }
+    pool.run([&](int ith, int nth) {
+        const auto [begin, end] = ThreadPool::split(n_units, ith, nth);
+        convert(begin, end);
+    });
+}
+
+// Step 2 setup: the per-job view of weights, activations and chunk numbering.
+void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const float* x,
+               Plan& plan) {
+    for (const MatmulJob& job : jobs) {
+        const TypeKernels& wk = table[job.w->type];
+        JobPlan& p = plan.jobs[plan.n_jobs++];
+        p.weights = static_cast<const uint8_t*>(job.w->data);
+        p.row_bytes = job.w->row_bytes;
+        p.n_out = job.w->n_out;
+        p.y = job.y;
+        p.vec_dot = wk.vec_dot;
+        p.vec_dot_rows = wk.vec_dot_rows;
+        if (wk.vec_dot_type == TensorType::F32) {
+            p.act = reinterpret_cast<const uint8_t*>(x);
+            p.act_row_bytes = static_cast<uint64_t>(plan.n_in) * sizeof(float);
+        } else {
+            for (size_t i = 0; i < plan.n_conversions; ++i) {
+                if (plan.conversions[i].type != wk.vec_dot_type) continue;
+                p.act = plan.conversions[i].dst;
+                p.act_row_bytes = plan.conversions[i].row_bytes;
+            }
+        }
+        plan.n_chunks += (p.n_out + kOutputsPerChunk - 1) / kOutputsPerChunk;
+        p.chunk_end = plan.n_chunks;
+    }
+}
+
+// Step 3: y[t][o] for every token t and o in [o_begin, o_end) of one job.
+void compute_chunk(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_begin,
+                   int64_t o_end) {
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxActRows) {
+        const int n_act = static_cast<int>(std::min<int64_t>(kMaxActRows, n_tokens - t0));
+        const uint8_t* act = p.act + static_cast<uint64_t>(t0) * p.act_row_bytes;
+        float* y_tile = p.y + t0 * p.n_out;  // y_tile[j * n_out + o] = y[t0 + j][o]
+        for (int64_t o = o_begin; o < o_end; ++o) {
+            const uint8_t* w_row = p.weights + static_cast<uint64_t>(o) * p.row_bytes;
+            if (n_act > 1 && p.vec_dot_rows != nullptr) {
+                float out[kMaxActRows];
+                p.vec_dot_rows(n_in, w_row, act, p.act_row_bytes, n_act, out);
+                for (int j = 0; j < n_act; ++j) y_tile[j * p.n_out + o] = out[j];
+            } else {
+                for (int j = 0; j < n_act; ++j) {
+                    y_tile[j * p.n_out + o] =
+                        p.vec_dot(n_in, w_row, act + static_cast<uint64_t>(j) * p.act_row_bytes);
+                }
+            }
+        }
+    }
+}
+
+// Step 2: threads claim chunks until none are left.
+void compute_all(const Plan& plan, ThreadPool& pool) {
+    // A work counter only: the pool's fork-join orders the results, so relaxed is enough.
+    std::atomic<int64_t> next_chunk{0};
+    pool.run([&](int, int) {
+        size_t j = 0;  // chunks are claimed in increasing order, so the job index only grows
+        for (;;) {
+            const int64_t chunk = next_chunk.fetch_add(1, std::memory_order_relaxed);
+            if (chunk >= plan.n_chunks) return;
+            while (chunk >= plan.jobs[j].chunk_end) ++j;
+            const JobPlan& p = plan.jobs[j];
+            const int64_t first_chunk = j == 0 ? 0 : plan.jobs[j - 1].chunk_end;
+            const int64_t o_begin = (chunk - first_chunk) * kOutputsPerChunk;
+            const int64_t o_end = std::min(o_begin + kOutputsPerChunk, p.n_out);
+            compute_chunk(p, plan.n_in, plan.n_tokens, o_begin, o_end);
+        }
+    });
 }
 
 }  // namespace
@@ -39,43 +205,31 @@ uint8_t* MatmulScratch::reserve(uint64_t n_bytes) {
 
 void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, int64_t n_tokens,
             float* y, MatmulScratch& scratch, ThreadPool& pool) {
-    GS_CHECK(can_matmul(table, w.type));
-    GS_CHECK(n_tokens >= 0 && w.n_in > 0 && w.n_out >= 0);
-    GS_DCHECK(w.row_bytes == checked_row_bytes(w.type, w.n_in));
-    const TypeKernels& wk = table[w.type];
-    const TensorType act_type = wk.vec_dot_type;
-    const VecDotFn vec_dot = wk.vec_dot;
-    const int64_t n_in = w.n_in;
-    const int64_t n_out = w.n_out;
+    const MatmulJob job{.w = &w, .y = y};
+    matmul_many(table, std::span<const MatmulJob>(&job, 1), x, n_tokens, scratch, pool);
+}
 
-    // 1. Activations in the vec_dot_type: act [n_tokens, act_row_bytes].
-    const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-    uint64_t act_row_bytes = static_cast<uint64_t>(n_in) * sizeof(float);
-    if (act_type != TensorType::F32) {
-        act_row_bytes = checked_row_bytes(act_type, n_in);
-        uint8_t* converted = scratch.reserve(act_row_bytes * static_cast<uint64_t>(n_tokens));
-        const QuantizeRowFn quantize = table[act_type].quantize_row;
-        pool.run([&](int ith, int nth) {
-            const auto [t_begin, t_end] = ThreadPool::split(n_tokens, ith, nth);
-            for (int64_t t = t_begin; t < t_end; ++t) {
-                quantize(x + t * n_in, converted + static_cast<uint64_t>(t) * act_row_bytes, n_in);
-            }
-        });
-        act = converted;
+void matmul_many(const KernelTable& table, std::span<const MatmulJob> jobs, const float* x,
+                 int64_t n_tokens, MatmulScratch& scratch, ThreadPool& pool) {
+    GS_CHECK(jobs.size() <= kMaxMatmulJobs);
+    GS_CHECK(n_tokens >= 0);
+    if (jobs.empty()) return;
+    const int64_t n_in = jobs[0].w->n_in;
+    for (const MatmulJob& job : jobs) {
+        const WeightMatrix& w = *job.w;
+        GS_CHECK(can_matmul(table, w.type));
+        GS_CHECK(w.n_in == n_in && n_in > 0 && w.n_out >= 0);
+        GS_DCHECK(w.row_bytes == checked_row_bytes(w.type, w.n_in));
     }
+    if (n_tokens == 0) return;
 
-    // 2. y[t][o] = vec_dot(W[o], act[t]); output rows split across threads.
-    const auto* weights = static_cast<const uint8_t*>(w.data);
-    pool.run([&](int ith, int nth) {
-        const auto [o_begin, o_end] = ThreadPool::split(n_out, ith, nth);
-        for (int64_t o = o_begin; o < o_end; ++o) {
-            const uint8_t* w_row = weights + static_cast<uint64_t>(o) * w.row_bytes;
-            for (int64_t t = 0; t < n_tokens; ++t) {
-                y[t * n_out + o] =
-                    vec_dot(n_in, w_row, act + static_cast<uint64_t>(t) * act_row_bytes);
-            }
-        }
-    });
+    Plan plan;
+    plan.n_in = n_in;
+    plan.n_tokens = n_tokens;
+    plan_conversions(table, jobs, plan, scratch);
+    convert_activations(table, plan, x, pool);
+    plan_jobs(table, jobs, x, plan);
+    if (plan.n_chunks > 0) compute_all(plan, pool);
 }
 
 void dequantize_row(const KernelTable& table, const WeightMatrix& w, int64_t row, float* dst) {

@@ -1,11 +1,15 @@
-// Matrix products of a GGUF weight matrix with rows of f32 activations.
+// Matrix products of GGUF weight matrices with rows of f32 activations.
 //
 // A weight W in ggml order ne = [n_in, n_out] holds n_out rows of n_in values (PyTorch's
 // Linear.weight [out, in]). matmul computes, for each token t and output o,
 //   y[t][o] = Σ_i W[o][i] · x[t][i]
 // by converting each x row to W's vec_dot_type once (into `scratch`) and calling the table's
-// vec_dot per (t, o). Output rows are split across the pool's threads; each y element is one
-// vec_dot in a fixed order, so results do not depend on the thread count.
+// vec_dot per (t, o), or its vec_dot_rows for up to kMaxActRows tokens per weight row.
+// matmul_many does the same for several matrices that read the same x (Q/K/V, gate/up): x is
+// converted once per distinct vec_dot_type and all their rows share one fork-join.
+// Determinism: every y[t][o] is bit for bit what a 1-token matmul of token t alone computes,
+// whatever n_tokens, the thread count, or the other matrices in a matmul_many (vec_dot_rows is
+// bit-identical to vec_dot by the table's contract, and each element is one such call).
 #pragma once
 
 #include <cstdint>
@@ -36,9 +40,24 @@ private:
     std::vector<uint8_t> bytes_;
 };
 
+// One product of a matmul_many: y [n_tokens, w->n_out] row-major = x · w^T.
+struct MatmulJob {
+    const WeightMatrix* w = nullptr;  // borrowed for the call
+    float* y = nullptr;               // must not overlap x or another job's y
+};
+
+// matmul_many takes at most this many jobs (a layer groups at most Q, K, V).
+inline constexpr size_t kMaxMatmulJobs = 8;
+
 // x: [n_tokens, w.n_in] row-major; y: [n_tokens, w.n_out] row-major.
 void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, int64_t n_tokens,
             float* y, MatmulScratch& scratch, ThreadPool& pool);
+
+// Every job's w has the same n_in; x: [n_tokens, n_in] row-major. Equal, bit for bit, to one
+// matmul() per job, but with one activation conversion per vec_dot_type and one pool.run for
+// the products.
+void matmul_many(const KernelTable& table, std::span<const MatmulJob> jobs, const float* x,
+                 int64_t n_tokens, MatmulScratch& scratch, ThreadPool& pool);
 
 // Copies row `row` of w into dst (w.n_in floats), dequantized exactly (embedding lookup).
 void dequantize_row(const KernelTable& table, const WeightMatrix& w, int64_t row, float* dst);

@@ -1,17 +1,23 @@
 // matmul over the ref table: bit-identical results for 1-4 threads, agreement with a naive
 // double-precision dequantize-then-dot on the unquantized activations (odd shapes: n_out not
 // a multiple of the thread count, 1 and 7 tokens), F32 without conversion, embedding rows, and
-// scratch reuse.
+// scratch reuse. For the ref table, the active table and a ref table given a vec_dot_rows
+// (so the token-tile path runs even before a SIMD table has one): every token's outputs equal
+// its own 1-token matmul bit for bit for any n_tokens and thread count, matmul_many equals
+// separate matmuls bit for bit, and threads own whole 16-output chunks of y.
 #include "kernels/matmul.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "kernels/kernel_test_util.h"
@@ -155,6 +161,213 @@ TEST(MatmulShapes, ZeroTokensIsANoOp) {
     ThreadPool pool(2);
     MatmulScratch scratch;
     matmul(ref_kernels(), m.w, nullptr, 0, nullptr, scratch, pool);
+}
+
+// ---- Tables for the determinism tests ----
+
+std::atomic<int64_t> g_rows_calls{0};
+std::atomic<int64_t> g_rows_bad_n_act{0};
+
+// A vec_dot_rows for type id kType that calls ref's vec_dot once per activation row: bit-
+// identical to vec_dot by construction, so any difference a test sees is matmul's (wrong
+// activation row, stride, or output slot). Counts calls so a test can tell the path ran.
+template <uint32_t kType>
+void ref_vec_dot_rows(int64_t n, const void* weights, const void* activations, size_t act_stride,
+                      int n_act, float* out) {
+    g_rows_calls.fetch_add(1, std::memory_order_relaxed);
+    if (n_act < 1 || n_act > kMaxActRows) g_rows_bad_n_act.fetch_add(1);
+    const VecDotFn dot = ref_kernels().types[kType].vec_dot;
+    for (int j = 0; j < n_act; ++j) {
+        out[j] = dot(n, weights, static_cast<const uint8_t*>(activations) + j * act_stride);
+    }
+}
+
+template <uint32_t... kTypes>
+KernelTable make_ref_with_rows(std::integer_sequence<uint32_t, kTypes...>) {
+    KernelTable t = ref_kernels();
+    t.name = "ref+rows";
+    ((t.types[kTypes].vec_dot_rows =
+          t.types[kTypes].vec_dot != nullptr ? &ref_vec_dot_rows<kTypes> : nullptr),
+     ...);
+    return t;
+}
+
+const KernelTable& ref_with_rows() {
+    static const KernelTable table =
+        make_ref_with_rows(std::make_integer_sequence<uint32_t, gguf::kTensorTypeIdLimit>{});
+    return table;
+}
+
+enum class TableKind { Ref, RefWithRows, Active };
+
+const KernelTable& table_of(TableKind kind) {
+    switch (kind) {
+        case TableKind::Ref: return ref_kernels();
+        case TableKind::RefWithRows: return ref_with_rows();
+        case TableKind::Active: return active_kernels();
+    }
+    return ref_kernels();
+}
+
+std::string table_kind_name(const ::testing::TestParamInfo<TableKind>& info) {
+    switch (info.param) {
+        case TableKind::Ref: return "Ref";
+        case TableKind::RefWithRows: return "RefWithRows";
+        case TableKind::Active: return "Active";
+    }
+    return "Unknown";
+}
+
+bool has_vec_dot_rows(const KernelTable& table) {
+    return std::any_of(table.types.begin(), table.types.end(),
+                       [](const TypeKernels& k) { return k.vec_dot_rows != nullptr; });
+}
+
+// Every weight type the table can multiply (and ref can quantize, to build the weights).
+std::vector<T> matmul_types(const KernelTable& table) {
+    std::vector<T> types;
+    for (uint32_t id = 0; id < gguf::kTensorTypeIdLimit; ++id) {
+        const auto type = static_cast<T>(id);
+        if (can_matmul(table, type) && ref_kernels()[type].quantize_row != nullptr) {
+            types.push_back(type);
+        }
+    }
+    return types;
+}
+
+std::vector<float> matmul_with(const KernelTable& table, const WeightMatrix& w, const float* x,
+                               int64_t n_tokens, MatmulScratch& scratch, ThreadPool& pool) {
+    std::vector<float> y(static_cast<size_t>(n_tokens * w.n_out), NAN);
+    matmul(table, w, x, n_tokens, y.data(), scratch, pool);
+    return y;
+}
+
+class MatmulDeterminism : public ::testing::TestWithParam<TableKind> {};
+
+TEST_P(MatmulDeterminism, EachTokenEqualsItsOneTokenMatmulBitForBit) {
+    const KernelTable& table = table_of(GetParam());
+    constexpr int64_t kNIn = 256;  // one K-quant super-block, eight legacy blocks
+    constexpr int64_t kNOut = 37;  // three 16-output chunks, the last one partial
+    constexpr int64_t kMaxTokens = 9;
+    ThreadPool pools[] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
+    MatmulScratch scratch;
+    const int64_t rows_calls_before = g_rows_calls.load();
+    const std::vector<T> types = matmul_types(table);
+    ASSERT_GE(types.size(), 11u) << "every ref weight type";
+    for (const T type : types) {
+        SCOPED_TRACE(gguf::tensor_type_name(type));
+        const Matrix m = make_matrix(type, kNIn, kNOut, 31);
+        const std::vector<float> x = random_normal(kMaxTokens * kNIn, 32);
+        std::vector<std::vector<float>> alone;  // alone[t]: token t's 1-token matmul
+        for (int64_t t = 0; t < kMaxTokens; ++t) {
+            alone.push_back(matmul_with(table, m.w, x.data() + t * kNIn, 1, scratch, pools[0]));
+        }
+        for (const int64_t n_tokens : {1, 2, 3, 4, 5, 7, 9}) {
+            for (ThreadPool& pool : pools) {
+                const std::vector<float> y =
+                    matmul_with(table, m.w, x.data(), n_tokens, scratch, pool);
+                for (int64_t t = 0; t < n_tokens; ++t) {
+                    ASSERT_EQ(
+                        0, std::memcmp(y.data() + t * kNOut, alone[static_cast<size_t>(t)].data(),
+                                       kNOut * sizeof(float)))
+                        << "token " << t << " of " << n_tokens << ", " << pool.size() << " threads";
+                }
+            }
+        }
+    }
+    EXPECT_EQ(g_rows_bad_n_act.load(), 0);
+    if (has_vec_dot_rows(table)) {
+        EXPECT_GT(g_rows_calls.load(), rows_calls_before) << "the token-tile path did not run";
+    }
+}
+
+TEST_P(MatmulDeterminism, ManyEqualsSeparateMatmulsBitForBit) {
+    const KernelTable& table = table_of(GetParam());
+    constexpr int64_t kNIn = 256;
+    // Mixed activation types: Q8_0 (Q4_0), Q8_K shared by Q6_K and Q4_K, F16, and F32 used as
+    // is; n_out 1, 16, 37 and 64 cover a single row, exact chunks and a partial chunk.
+    const Matrix matrices[] = {
+        make_matrix(T::Q4_0, kNIn, 37, 41), make_matrix(T::Q6_K, kNIn, 16, 42),
+        make_matrix(T::F16, kNIn, 5, 43),   make_matrix(T::Q4_K, kNIn, 64, 44),
+        make_matrix(T::F32, kNIn, 20, 45),  make_matrix(T::Q8_0, kNIn, 1, 46),
+    };
+    const std::vector<float> x = random_normal(9 * kNIn, 47);
+    for (const int n_threads : {1, 2, 3}) {
+        ThreadPool pool(n_threads);
+        MatmulScratch scratch;  // shared by both paths: each call must rebuild what it reads
+        for (const int64_t n_tokens : {1, 2, 5, 9}) {
+            std::vector<std::vector<float>> many;
+            std::vector<MatmulJob> jobs;
+            for (const Matrix& m : matrices) {
+                many.emplace_back(static_cast<size_t>(n_tokens * m.w.n_out), NAN);
+                jobs.push_back(MatmulJob{.w = &m.w, .y = many.back().data()});
+            }
+            matmul_many(table, jobs, x.data(), n_tokens, scratch, pool);
+            for (size_t j = 0; j < std::size(matrices); ++j) {
+                const std::vector<float> separate =
+                    matmul_with(table, matrices[j].w, x.data(), n_tokens, scratch, pool);
+                ASSERT_EQ(0, std::memcmp(separate.data(), many[j].data(),
+                                         separate.size() * sizeof(float)))
+                    << gguf::tensor_type_name(matrices[j].w.type) << ", " << n_tokens << " tokens, "
+                    << n_threads << " threads";
+            }
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tables, MatmulDeterminism,
+                         ::testing::Values(TableKind::Ref, TableKind::RefWithRows,
+                                           TableKind::Active),
+                         table_kind_name);
+
+TEST(MatmulMany, NoJobsOrNoTokensIsANoOp) {
+    const Matrix m = make_matrix(T::Q8_0, 64, 3, 2);
+    ThreadPool pool(2);
+    MatmulScratch scratch;
+    matmul_many(ref_kernels(), {}, nullptr, 4, scratch, pool);
+    const MatmulJob job{.w = &m.w, .y = nullptr};
+    matmul_many(ref_kernels(), std::span<const MatmulJob>(&job, 1), nullptr, 0, scratch, pool);
+}
+
+// ---- Chunk ownership: which thread computed each output row ----
+
+struct OwnerLog {
+    const uint8_t* weights = nullptr;
+    uint64_t row_bytes = 0;
+    std::vector<std::thread::id> owner;  // [n_out]; each row written once per 1-token matmul
+};
+OwnerLog* g_owner_log = nullptr;
+
+float recording_vec_dot_f32(int64_t n, const void* weights, const void* activations) {
+    const auto row =
+        static_cast<size_t>((static_cast<const uint8_t*>(weights) - g_owner_log->weights) /
+                            static_cast<ptrdiff_t>(g_owner_log->row_bytes));
+    g_owner_log->owner[row] = std::this_thread::get_id();
+    return ref_kernels()[T::F32].vec_dot(n, weights, activations);
+}
+
+TEST(MatmulChunks, EachSixteenOutputChunkHasOneThread) {
+    KernelTable table = ref_kernels();
+    table[T::F32].vec_dot = recording_vec_dot_f32;
+    constexpr int64_t kNIn = 8, kNOut = 16 * 12 + 5;
+    const Matrix m = make_matrix(T::F32, kNIn, kNOut, 51);
+    const std::vector<float> x = random_normal(kNIn, 52);
+    ThreadPool pool(3);
+    MatmulScratch scratch;
+    OwnerLog log{.weights = m.bytes.data(), .row_bytes = m.w.row_bytes, .owner = {}};
+    g_owner_log = &log;
+    for (int round = 0; round < 50; ++round) {
+        log.owner.assign(kNOut, std::thread::id());
+        std::vector<float> y(kNOut);
+        matmul(table, m.w, x.data(), 1, y.data(), scratch, pool);
+        for (int64_t o = 0; o < kNOut; ++o) {
+            ASSERT_NE(log.owner[static_cast<size_t>(o)], std::thread::id()) << "row " << o;
+            ASSERT_EQ(log.owner[static_cast<size_t>(o)],
+                      log.owner[static_cast<size_t>(o / 16 * 16)])
+                << "row " << o << " and the start of its 16-output chunk, round " << round;
+        }
+    }
+    g_owner_log = nullptr;
 }
 
 }  // namespace
