@@ -8,6 +8,12 @@
 // |q_a| <= 127 give at most 2 * 128 * 127 = 32512 per pair). The signed weight formats use the
 // sign trick: |q_w| * (q_a * sign(q_w)) = q_w * q_a. The 8 partial sums are converted to float
 // (exact, < 2^24) and accumulated with one FMA per block into a __m256 per row.
+// Contraction: g++ fuses a product into a following add (-ffp-contract=fast is its C++
+// default, and GCC's intrinsics are plain vector arithmetic) wherever every use of the product
+// is an add, and whether it does can depend on inlining, which would break vec_dot_rows'
+// bit-identity and the quantizers' match with ref. So no product here feeds only adds: scale
+// products are broadcast, quant products go through explicit FMAs, and x * (1/d) in the
+// quantizer is also truncated and masked (the tests cover both).
 // Thread: pure functions.
 #include "kernels/avx2/q_legacy.h"
 

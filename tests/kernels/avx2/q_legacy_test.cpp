@@ -112,8 +112,10 @@ std::vector<float> tie_row(uint32_t seed) {
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> k_dist(-127, 126);
     std::vector<float> x;
-    // Scales that are powers of two keep d = amax / 127 and x * (1/d) exact.
-    for (const float scale : {1.0f, 0.5f, 4.0f, 0.125f}) {
+    // Scales that are powers of two keep d = amax / 127 and x * (1/d) exact. With d = 25, 1/d
+    // is stored below 0.04, so x * (1/d) lands on k + 0.5 only through the product's rounding:
+    // rounding the unrounded product (a fused multiply-subtract) would go the other way.
+    for (const float scale : {1.0f, 0.5f, 4.0f, 0.125f, 25.0f}) {
         x.push_back(127.0f * scale);  // amax: d = scale
         for (const float k : {0.0f, -1.0f, 1.0f, -2.0f, 2.0f, -3.0f, 125.0f, -127.0f}) {
             x.push_back((k + 0.5f) * scale);  // ±0.5, ±1.5, ±2.5, 125.5, -126.5
