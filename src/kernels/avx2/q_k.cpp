@@ -16,8 +16,10 @@
 //      horizontal sum at the end. This order is the only difference from ref, which rounds
 //      every super-block's total to float and adds it to one scalar.
 // vec_dot is vec_dot_rows with one row: the same instructions in the same order for every
-// row, so each row's bits never depend on n_act. The weight super-block is decoded once per
-// call (scales, mins, nibble split, high bits) and used for all rows.
+// row, so each row's bits never depend on n_act. Every float step is an explicit FMA or add
+// (no multiply feeds an add), so GCC's C++ default -ffp-contract=fast has nothing to fuse
+// differently in the 1..4-row instantiations. vec_dot_rows decodes each weight super-block
+// once (scales, mins, nibble split, high bits) and uses it for all its rows.
 // Thread: pure functions.
 #include "kernels/avx2/q_k.h"
 
@@ -34,25 +36,28 @@ namespace glmserve::kernels::avx2 {
 
 namespace {
 
-float half_to_float(uint16_t h) {
+// The helpers below are forced inline so that each R-row instantiation keeps its accumulators
+// in registers and its fixed-count loops unrolled with constant shuffle masks and shifts.
+[[gnu::always_inline]] inline float half_to_float(uint16_t h) {
     return _cvtsh_ss(h);  // exact, as fp16_to_fp32
 }
 
 // Σ of the 8 lanes, always in this order (halves, then pairs, then the last two).
-float hsum(__m256 v) {
+[[gnu::always_inline]] inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
 
-__m256i load32(const void* p) {
+[[gnu::always_inline]] inline __m256i load32(const void* p) {
     return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
-// int16 word `word` (0..7) of each 128-bit half of v, broadcast across the half: the mask
-// picks bytes 2w and 2w+1 in every word (little-endian 0x0100 + 0x0202·w).
-__m256i broadcast_word(__m256i v, int word_lo, int word_hi) {
+// Word word_lo (0..7) of v's low 128-bit half broadcast across that half, word_hi of the high
+// half across the high half (int16 words). The shuffle mask for word w picks bytes 2w and
+// 2w+1 in every word: the little-endian int16 0x0100 + 0x0202·w.
+[[gnu::always_inline]] inline __m256i broadcast_word(__m256i v, int word_lo, int word_hi) {
     const auto mask = [](int w) { return static_cast<int16_t>(0x0100 + 0x0202 * w); };
     return _mm256_shuffle_epi8(
         v, _mm256_set_m128i(_mm_set1_epi16(mask(word_hi)), _mm_set1_epi16(mask(word_lo))));
@@ -60,7 +65,7 @@ __m256i broadcast_word(__m256i v, int word_lo, int word_hi) {
 
 // Σ over 32 bytes of q_w·q_a·scale into 8 int32 lanes (lane i: bytes 4i..4i+3).
 // q_w: 0..63 unsigned; a: signed activation quants; scale: int16 per word.
-__m256i scaled_dot32(__m256i q_w, const int8_t* a, __m256i scale) {
+[[gnu::always_inline]] inline __m256i scaled_dot32(__m256i q_w, const int8_t* a, __m256i scale) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(q_w, load32(a)), scale);
 }
 
@@ -73,6 +78,7 @@ float block_amax(const float* x) {
     __m256 m[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                    _mm256_setzero_ps()};
     for (int i = 0; i < kQKK; i += 32) {
+#pragma GCC unroll 8
         for (int k = 0; k < 4; ++k) {
             const __m256 v = _mm256_and_ps(_mm256_loadu_ps(x + i + 8 * k), abs_mask);
             m[k] = _mm256_max_ps(v, m[k]);
@@ -106,6 +112,7 @@ void store_bsums(BlockQ8_K& b) {
     const __m256i ones16 = _mm256_set1_epi16(1);
     // quads[v] lane i: Σ of bytes 32v + 4i .. 32v + 4i + 3 (groups 2v in the low half, 2v+1 high).
     __m256i quads[8];
+#pragma GCC unroll 8
     for (int v = 0; v < 8; ++v) {
         quads[v] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, load32(b.qs + 32 * v)), ones16);
     }
@@ -146,6 +153,7 @@ void quantize_block_q8_k(const float* x, BlockQ8_K& b) {
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int i = 0; i < kQKK; i += 32) {
         __m256i q[4];
+#pragma GCC unroll 8
         for (int k = 0; k < 4; ++k) {
             const __m256 scaled = _mm256_mul_ps(vscale, _mm256_loadu_ps(x + i + 8 * k));
             const __m256 rounded =
@@ -178,7 +186,7 @@ struct KScales {
     __m256i mins_pairs;  // m_0 m_0 m_1 m_1 .. m_7 m_7: word g pairs with bsums[g]
 };
 
-KScales decode_k_scales(const uint8_t* packed) {
+[[gnu::always_inline]] inline KScales decode_k_scales(const uint8_t* packed) {
     uint32_t u[3];
     std::memcpy(u, packed, sizeof(u));
     const uint32_t sc_lo = u[0] & 0x3F3F3F3Fu;
@@ -196,16 +204,20 @@ KScales decode_k_scales(const uint8_t* packed) {
 // Shared by Q4_K and Q5_K: chunk c (64 elements, sub-blocks 2c and 2c+1) has its quants in
 // q_lo (elements 64c..64c+31) and q_hi (the next 32); `quants(c, q_lo, q_hi)` supplies them.
 template <int R, typename Quants>
-void k_superblock(const uint8_t* packed_scales, uint16_t d16, uint16_t dmin16, Quants quants,
-                  const BlockQ8_K* const* ab, __m256* acc) {
+[[gnu::always_inline]] inline void k_superblock(const uint8_t* packed_scales, uint16_t d16,
+                                                uint16_t dmin16, Quants quants,
+                                                const BlockQ8_K* const* ab, __m256* acc) {
     const KScales s = decode_k_scales(packed_scales);
     __m256i sumi[R];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
         __m256i q_lo, q_hi;
         quants(c, q_lo, q_hi);
         const __m256i sc_lo = broadcast_word(s.scales, 2 * c, 2 * c);
         const __m256i sc_hi = broadcast_word(s.scales, 2 * c + 1, 2 * c + 1);
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             const int8_t* qa = ab[r]->qs + 64 * c;
             const __m256i p =
@@ -215,6 +227,7 @@ void k_superblock(const uint8_t* packed_scales, uint16_t d16, uint16_t dmin16, Q
     }
     const float d = half_to_float(d16);
     const float dmin = half_to_float(dmin16);
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
         // Lane k: m_k·(bsums[2k] + bsums[2k+1]), the min term of sub-block k.
         const __m256i msum = _mm256_madd_epi16(load32(ab[r]->bsums), s.mins_pairs);
@@ -225,7 +238,8 @@ void k_superblock(const uint8_t* packed_scales, uint16_t d16, uint16_t dmin16, Q
 }
 
 template <int R>
-void q4_k_superblock(const BlockQ4_K& b, const BlockQ8_K* const* ab, __m256* acc) {
+[[gnu::always_inline]] inline void q4_k_superblock(const BlockQ4_K& b, const BlockQ8_K* const* ab,
+                                                   __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const auto quants = [&](int c, __m256i& q_lo, __m256i& q_hi) {
         const __m256i bits = load32(b.qs + 32 * c);
@@ -236,7 +250,8 @@ void q4_k_superblock(const BlockQ4_K& b, const BlockQ8_K* const* ab, __m256* acc
 }
 
 template <int R>
-void q5_k_superblock(const BlockQ5_K& b, const BlockQ8_K* const* ab, __m256* acc) {
+[[gnu::always_inline]] inline void q5_k_superblock(const BlockQ5_K& b, const BlockQ8_K* const* ab,
+                                                   __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const __m256i bit4 = _mm256_set1_epi8(0x10);
     const __m256i high_bits = load32(b.qh);
@@ -264,11 +279,14 @@ void q5_k_superblock(const BlockQ5_K& b, const BlockQ8_K* const* ab, __m256* acc
 // The quants stay unsigned (0..63, so maddubs can take them); the -32 comes back as
 // 32·Σ_g scales[g]·bsums[g], subtracted from the int32 lanes.
 template <int R>
-void q6_k_superblock(const BlockQ6_K& b, const BlockQ8_K* const* ab, __m256* acc) {
+[[gnu::always_inline]] inline void q6_k_superblock(const BlockQ6_K& b, const BlockQ8_K* const* ab,
+                                                   __m256* acc) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const __m256i bits45 = _mm256_set1_epi8(0x30);
     __m256i sumi[R];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int h = 0; h < 2; ++h) {
         const __m256i ql0 = load32(b.ql + 64 * h);
         const __m256i ql1 = load32(b.ql + 64 * h + 32);
@@ -288,8 +306,10 @@ void q6_k_superblock(const BlockQ6_K& b, const BlockQ8_K* const* ab, __m256* acc
         // scales[8h .. 8h+7] as int16 in both halves.
         const __m256i sc = _mm256_broadcastsi128_si256(
             _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.scales + 8 * h))));
+#pragma GCC unroll 4
         for (int k = 0; k < 4; ++k) {
             const __m256i sc_k = broadcast_word(sc, 2 * k, 2 * k + 1);
+#pragma GCC unroll 4
             for (int r = 0; r < R; ++r) {
                 const int8_t* qa = ab[r]->qs + 128 * h + 32 * k;
                 sumi[r] = _mm256_add_epi32(sumi[r], scaled_dot32(q[k], qa, sc_k));
@@ -299,6 +319,7 @@ void q6_k_superblock(const BlockQ6_K& b, const BlockQ8_K* const* ab, __m256* acc
     const __m256i scales16 =
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
     const float d = half_to_float(b.d);
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
         const __m256i offset =
             _mm256_slli_epi32(_mm256_madd_epi16(load32(ab[r]->bsums), scales16), 5);
@@ -313,15 +334,18 @@ void dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, float*
     const auto* wb = static_cast<const Block*>(w);
     const BlockQ8_K* rows[R];
     __m256 acc[R];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
         rows[r] = act_row(a, act_stride, r);
         acc[r] = _mm256_setzero_ps();
     }
     for (int64_t ib = 0; ib < n / kQKK; ++ib) {
         const BlockQ8_K* ab[R];
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) ab[r] = rows[r] + ib;
         Superblock(wb[ib], ab, acc);
     }
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) out[r] = hsum(acc[r]);
 }
 
@@ -343,19 +367,22 @@ void dot_rows_any(int64_t n, const void* w, const void* a, size_t act_stride, in
 
 template <int R>
 struct Q4K {
-    static void run(const BlockQ4_K& b, const BlockQ8_K* const* ab, __m256* acc) {
+    [[gnu::always_inline]] static void run(const BlockQ4_K& b, const BlockQ8_K* const* ab,
+                                           __m256* acc) {
         q4_k_superblock<R>(b, ab, acc);
     }
 };
 template <int R>
 struct Q5K {
-    static void run(const BlockQ5_K& b, const BlockQ8_K* const* ab, __m256* acc) {
+    [[gnu::always_inline]] static void run(const BlockQ5_K& b, const BlockQ8_K* const* ab,
+                                           __m256* acc) {
         q5_k_superblock<R>(b, ab, acc);
     }
 };
 template <int R>
 struct Q6K {
-    static void run(const BlockQ6_K& b, const BlockQ8_K* const* ab, __m256* acc) {
+    [[gnu::always_inline]] static void run(const BlockQ6_K& b, const BlockQ8_K* const* ab,
+                                           __m256* acc) {
         q6_k_superblock<R>(b, ab, acc);
     }
 };
