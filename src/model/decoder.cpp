@@ -117,9 +117,12 @@ void Decoder::project_qkv(const LayerWeights& lw) {
             std::memcpy(v_.data() + t * nkv, row + nq + nkv, sz(nkv) * sizeof(float));
         }
     } else {
-        matmul(lw.wq, h_.data(), T, q_.data());
-        matmul(lw.wk, h_.data(), T, k_.data());
-        matmul(lw.wv, h_.data(), T, v_.data());
+        // One conversion of h and one fork-join for all three (matmul.h: same bits as three
+        // matmuls).
+        const kernels::MatmulJob jobs[] = {{.w = &lw.wq, .y = q_.data()},
+                                           {.w = &lw.wk, .y = k_.data()},
+                                           {.w = &lw.wv, .y = v_.data()}};
+        kernels::matmul_many(table_, jobs, h_.data(), T, matmul_scratch_, pool_);
     }
     if (!lw.bq.empty()) {
         ops::add_bias(q_.data(), lw.bq.data(), T, nq);
@@ -188,11 +191,14 @@ void Decoder::ffn_block(const LayerWeights& lw) {
     const HParams& hp = model_->hparams();
     const int64_t T = n_tokens_, E = hp.n_embd, F = hp.n_ff;
     ops::rms_norm(x_.data(), lw.ffn_norm.data(), h_.data(), T, E, hp.rms_eps);
-    matmul(lw.ffn_up, h_.data(), T, up_.data());
     if (model_->weights().knobs.fused_gate_up) {
+        matmul(lw.ffn_up, h_.data(), T, up_.data());
         ops::swiglu_fused(up_.data(), act_.data(), T, F);
     } else {
-        matmul(lw.ffn_gate, h_.data(), T, gate_.data());
+        // gate and up read the same h: one conversion, one fork-join.
+        const kernels::MatmulJob jobs[] = {{.w = &lw.ffn_gate, .y = gate_.data()},
+                                           {.w = &lw.ffn_up, .y = up_.data()}};
+        kernels::matmul_many(table_, jobs, h_.data(), T, matmul_scratch_, pool_);
         ops::swiglu(gate_.data(), up_.data(), act_.data(), T * F);
     }
     matmul(lw.ffn_down, act_.data(), T, proj_.data());
