@@ -1,10 +1,19 @@
-// Kernel microbenchmarks: vec_dot per weight type, activation quantization, dequantize_row and
-// a GEMV-shaped matmul, for the table chosen by GLMSERVE_KERNELS (ref by default until the SIMD
-// tables land, #5). Throughput is reported in weight elements per second.
-//   ./build/bench/glmserve_kernels_bench --benchmark_filter=VecDot
+// Kernel microbenchmarks for the table active_kernels() picks (GLMSERVE_KERNELS=ref|avx2 forces
+// one): vec_dot per weight type, activation quantization and dequantize_row (weight elements
+// per second), and matmul at model shapes 4096x4096 and 4096x13696 (n_in x n_out) on 1 and 2
+// threads: BM_Gemv (1 token, a decode step) reports bytes of weights read per second, since a
+// GEMV is bound by memory bandwidth; BM_Gemm (128 tokens, a prefill chunk) reports the counter
+// `flops` (2·n_in·n_out·n_tokens per call, as a rate), since it is bound by arithmetic.
+//   ./build/bench/glmserve_kernels_bench --benchmark_filter='Gemv|Gemm'
+//   GLMSERVE_KERNELS=ref ./build/bench/glmserve_kernels_bench --benchmark_filter=Gemv/2
+// Weight rows repeat a few distinct quantized rows (quantizing 56M values with the ref kernels
+// takes longer than the benchmark); every row still sits at its own address, so the bytes read
+// from memory are those of a real matrix.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -101,6 +110,93 @@ void BM_MatmulGemv(benchmark::State& state) {
     state.SetLabel(std::string(gguf::tensor_type_name(type)));
 }
 
+// ---- Model-shaped matmuls ----
+
+constexpr int64_t kModelNIn = 4096;
+constexpr int64_t kGemmTokens = 128;
+
+// The weight matrix of the benchmark running now. Only one is kept (the largest F16 one is
+// 112 MB); the benchmarks are registered with threads innermost, so consecutive runs reuse it.
+struct BenchMatrix {
+    T type = T::F32;
+    int64_t n_out = 0;
+    std::vector<uint8_t> bytes;
+    WeightMatrix w;
+};
+
+const WeightMatrix& bench_matrix(const KernelTable& table, T type, int64_t n_out) {
+    static BenchMatrix cached;
+    if (cached.type == type && cached.n_out == n_out && !cached.bytes.empty()) return cached.w;
+    constexpr int64_t kDistinctRows = 16;
+    const uint64_t row_bytes = gguf::row_bytes(type, kModelNIn).value();
+    cached.bytes.assign(row_bytes * static_cast<uint64_t>(n_out), 0);
+    for (int64_t o = 0; o < n_out; ++o) {
+        uint8_t* row = cached.bytes.data() + static_cast<uint64_t>(o) * row_bytes;
+        if (o < kDistinctRows) {
+            const std::vector<float> values = random_row(kModelNIn, 100 + static_cast<uint32_t>(o));
+            table[type].quantize_row(values.data(), row, kModelNIn);
+        } else {
+            std::memcpy(row,
+                        cached.bytes.data() + static_cast<uint64_t>(o % kDistinctRows) * row_bytes,
+                        row_bytes);
+        }
+    }
+    cached.type = type;
+    cached.n_out = n_out;
+    cached.w = WeightMatrix{.type = type,
+                            .data = cached.bytes.data(),
+                            .n_in = kModelNIn,
+                            .n_out = n_out,
+                            .row_bytes = row_bytes};
+    return cached.w;
+}
+
+// e.g. "avx2 Q4_K 4096x13696 128tok" (table, weight type, n_in x n_out, tokens).
+std::string shape_label(const KernelTable& table, T type, int64_t n_out, int64_t n_tokens) {
+    return std::string(table.name) + " " + std::string(gguf::tensor_type_name(type)) + " " +
+           std::to_string(kModelNIn) + "x" + std::to_string(n_out) + " " +
+           std::to_string(n_tokens) + "tok";
+}
+
+// range(0) type, range(1) n_out, range(2) threads. One token: y [1, n_out] = x · W^T.
+void BM_Gemv(benchmark::State& state) {
+    const auto type = static_cast<T>(state.range(0));
+    const int64_t n_out = state.range(1);
+    const KernelTable& table = active_kernels();
+    const WeightMatrix& w = bench_matrix(table, type, n_out);
+    const std::vector<float> x = random_row(kModelNIn, 7);
+    std::vector<float> y(static_cast<size_t>(n_out));
+    ThreadPool pool(static_cast<int>(state.range(2)));
+    MatmulScratch scratch;
+    for (auto _ : state) {
+        matmul(table, w, x.data(), 1, y.data(), scratch, pool);
+        benchmark::ClobberMemory();
+    }
+    state.SetBytesProcessed(state.iterations() *
+                            static_cast<int64_t>(w.row_bytes * static_cast<uint64_t>(n_out)));
+    state.SetLabel(shape_label(table, type, n_out, 1));
+}
+
+// range(0) type, range(1) n_out, range(2) threads. kGemmTokens tokens: y [128, n_out].
+void BM_Gemm(benchmark::State& state) {
+    const auto type = static_cast<T>(state.range(0));
+    const int64_t n_out = state.range(1);
+    const KernelTable& table = active_kernels();
+    const WeightMatrix& w = bench_matrix(table, type, n_out);
+    const std::vector<float> x = random_row(kGemmTokens * kModelNIn, 8);
+    std::vector<float> y(static_cast<size_t>(kGemmTokens * n_out));
+    ThreadPool pool(static_cast<int>(state.range(2)));
+    MatmulScratch scratch;
+    for (auto _ : state) {
+        matmul(table, w, x.data(), kGemmTokens, y.data(), scratch, pool);
+        benchmark::ClobberMemory();
+    }
+    const double flops_per_call = 2.0 * kModelNIn * static_cast<double>(n_out) * kGemmTokens;
+    state.counters["flops"] = benchmark::Counter(
+        flops_per_call * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.SetLabel(shape_label(table, type, n_out, kGemmTokens));
+}
+
 constexpr int64_t id(T t) {
     return static_cast<int64_t>(t);
 }
@@ -127,6 +223,19 @@ BENCHMARK(BM_DequantizeRow)
 BENCHMARK(BM_MatmulGemv)
     ->ArgsProduct({{id(T::Q8_0), id(T::Q4_K), id(T::Q6_K)}, {1, 2}})
     ->UseRealTime();
+
+// Types outermost and threads innermost, so bench_matrix rebuilds only when the matrix changes.
+constexpr int64_t kShapeTypes[] = {id(T::F16), id(T::Q8_0), id(T::Q4_0), id(T::Q4_K), id(T::Q6_K)};
+void model_shapes(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"type", "n_out", "threads"});
+    for (const int64_t type : kShapeTypes) {
+        for (const int64_t n_out : {int64_t{4096}, int64_t{13696}}) {
+            for (const int64_t threads : {int64_t{1}, int64_t{2}}) b->Args({type, n_out, threads});
+        }
+    }
+}
+BENCHMARK(BM_Gemv)->Apply(model_shapes)->UseRealTime();
+BENCHMARK(BM_Gemm)->Apply(model_shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace glmserve::kernels
