@@ -1,13 +1,15 @@
 // active_kernels(): picks the KernelTable once per process (see dispatch.h).
 //
 // Order: GLMSERVE_KERNELS if set, valid and supported by the CPU; otherwise the best level the
-// CPU and OS support. No SIMD tables exist yet, so every level currently uses ref_kernels();
-// the reason string says so, and the choice of level is already tested.
+// CPU and OS support. The avx2 level uses avx2_kernels(); avx512 uses it too until AVX-512
+// kernels exist (the reason string names the table actually used).
 // Thread: the selection is a function-local static (initialised once, thread-safe).
 #include "kernels/dispatch.h"
 
 #include <cstdio>
 #include <cstdlib>
+
+#include "kernels/simd_tables.h"
 
 namespace glmserve::kernels {
 
@@ -57,8 +59,15 @@ KernelLevel best_kernel_level(const CpuFeatures& cpu) {
 }
 
 const KernelTable& kernel_table_for_level(KernelLevel level) {
-    // TODO(kernels): return the avx2 / avx512 tables once they exist. #5
-    (void)level;
+    // A level names what the CPU can run; building a SIMD table runs code compiled for it, so
+    // a table is only built when this CPU really has the level (tests ask about other CPUs).
+    static const bool host_avx2 = detect_cpu_features().has_avx2_level();
+    switch (level) {
+        case KernelLevel::Ref: return ref_kernels();
+        case KernelLevel::Avx2:
+        case KernelLevel::Avx512:  // no AVX-512 kernels yet: its CPUs run the AVX2 table
+            return host_avx2 ? avx2_kernels() : ref_kernels();
+    }
     return ref_kernels();
 }
 

@@ -1,0 +1,21 @@
+#include "kernels/simd_tables.h"
+
+#include "kernels/avx2/float_types.h"
+#include "kernels/avx2/q_k.h"
+#include "kernels/avx2/q_legacy.h"
+
+namespace glmserve::kernels {
+
+const KernelTable& avx2_kernels() {
+    static const KernelTable table = [] {
+        KernelTable t = ref_kernels();
+        t.name = "avx2";
+        avx2::add_float_kernels(t);
+        avx2::add_legacy_kernels(t);
+        avx2::add_k_kernels(t);
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace glmserve::kernels
