@@ -41,13 +41,40 @@ struct TypeKernels {
     TensorType vec_dot_type = TensorType::F32;
     QuantizeRowFn quantize_row = nullptr;  // null where we cannot produce this type
     DequantizeRowFn dequantize_row = nullptr;
-    VecDotFn vec_dot = nullptr;  // null for activation-only types
+    VecDotFn vec_dot = nullptr;           // null for activation-only types
     VecDotRowsFn vec_dot_rows = nullptr;  // optional; matmul falls back to vec_dot per token
+};
+
+// f16 rows that need not be contiguous (K or V rows of consecutive positions, wherever the
+// paged cache put them): rows[p] points at n elements, for p < n_rows.
+struct F16Rows {
+    const uint16_t* const* rows = nullptr;
+    int64_t n_rows = 0;
+};
+
+// Vector ops for the parts of the model that are not matmuls: attention reads its K/V rows as
+// f16 from the paged cache. The _tile ops serve the query heads of one GQA group against a tile
+// of positions, so each K/V row is loaded and widened once for all of them. Every entry is set
+// in every table. Rows are row-major; n is the row length (head_dim).
+struct VectorKernels {
+    // Σ x[i]·y[i] for i < n: x f32, y f16 bit patterns.
+    float (*dot_f32_f16)(int64_t n, const float* x, const uint16_t* y) = nullptr;
+    // y[i] += a·x[i] for i < n: x f16 bit patterns, y f32.
+    void (*axpy_f16)(int64_t n, float a, const uint16_t* x, float* y) = nullptr;
+    // y[i] *= a for i < n.
+    void (*scale_f32)(int64_t n, float a, float* y) = nullptr;
+    // out[p·n_x + r] = Σ_i x[r·n + i]·y.rows[p][i]: x [n_x, n] f32, out [y.n_rows, n_x].
+    void (*dot_f32_f16_tile)(int64_t n, const float* x, int64_t n_x, F16Rows y,
+                             float* out) = nullptr;
+    // y[r·n + i] += Σ_p a[p·n_y + r]·x.rows[p][i], adding p = 0, 1, ... in order: a [x.n_rows,
+    // n_y], y [n_y, n] f32.
+    void (*axpy_f16_tile)(int64_t n, F16Rows x, const float* a, int64_t n_y, float* y) = nullptr;
 };
 
 struct KernelTable {
     std::string_view name;  // "ref", "avx2", "avx512"
     std::array<TypeKernels, gguf::kTensorTypeIdLimit> types{};
+    VectorKernels vec;
 
     const TypeKernels& operator[](TensorType t) const { return types[static_cast<uint32_t>(t)]; }
     TypeKernels& operator[](TensorType t) { return types[static_cast<uint32_t>(t)]; }

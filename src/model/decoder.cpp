@@ -168,6 +168,7 @@ void Decoder::attention_block(const LayerWeights& lw, int64_t il,
                                .n_head_kv = hp.n_head_kv,
                                .head_dim = hp.n_embd_head,
                                .scale = hp.attn_scale};
+    const AttentionContext ctx{.vec = table_.vec, .kv = kv, .pool = pool_, .scratch = scores_};
     int64_t t0 = 0;
     for (const SequenceChunk& c : chunks) {
         const AttentionChunk ac{.q = q_.data() + t0 * nq,
@@ -175,7 +176,7 @@ void Decoder::attention_block(const LayerWeights& lw, int64_t il,
                                 .n_tokens = static_cast<int64_t>(c.tokens.size()),
                                 .pos0 = c.pos0,
                                 .blocks = c.blocks};
-        paged_attention(shape, ac, kv, il, scores_, pool_);
+        paged_attention(shape, ac, il, ctx);
         t0 += ac.n_tokens;
     }
 

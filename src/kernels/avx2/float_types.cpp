@@ -74,11 +74,16 @@ inline void dot_rows(int64_t n, const typename F::Elem* w, const typename F::Ele
                      float* out) {
     constexpr int64_t kStep = 16;
     __m256 acc[N][2];
+#pragma GCC unroll 4
     for (int j = 0; j < N; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
     int64_t i = 0;
+    // Fully unrolled so that the accumulators live in registers (GCC keeps a rolled loop's
+    // array on the stack).
     for (; i + kStep <= n; i += kStep) {
+#pragma GCC unroll 2
         for (int k = 0; k < 2; ++k) {
             const __m256 wv = F::load(w + i, k);
+#pragma GCC unroll 4
             for (int j = 0; j < N; ++j) {
                 acc[j][k] = _mm256_fmadd_ps(wv, F::load(a[j] + i, k), acc[j][k]);
             }
@@ -87,6 +92,7 @@ inline void dot_rows(int64_t n, const typename F::Elem* w, const typename F::Ele
     if constexpr (F::kVectorTail) {
         if (i + 8 <= n) {
             const __m256 wv = F::load(w + i, 0);
+#pragma GCC unroll 4
             for (int j = 0; j < N; ++j) {
                 acc[j][0] = _mm256_fmadd_ps(wv, F::load(a[j] + i, 0), acc[j][0]);
             }

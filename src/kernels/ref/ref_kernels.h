@@ -16,6 +16,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/kernel_table.h"
+
 namespace glmserve::kernels::ref {
 
 // Round to nearest integer, ties to even, independent of the FPU rounding mode (ggml's
@@ -80,5 +82,15 @@ void dequantize_row_q8_k(const void* x, float* y, int64_t n);
 float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* a);
 float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a);
 float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* a);
+
+// ---- vector ops (vector_ops.cpp; KernelTable::vec, kernel_table.h) ----
+// dot_f32_f16 sums float products in double like the F16 vec_dot; axpy_f16 rounds the product
+// and the sum separately; scale_f32 is one multiply per element. The _tile ops are those two
+// applied row by row: dot_f32_f16 per (row p, x row r), axpy_f16 per p in order, then per r.
+float dot_f32_f16(int64_t n, const float* x, const uint16_t* y);
+void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
+void scale_f32(int64_t n, float a, float* y);
+void dot_f32_f16_tile(int64_t n, const float* x, int64_t n_x, F16Rows y, float* out);
+void axpy_f16_tile(int64_t n, F16Rows x, const float* a, int64_t n_y, float* y);
 
 }  // namespace glmserve::kernels::ref

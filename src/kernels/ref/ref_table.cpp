@@ -4,7 +4,8 @@
 //   F32 -> F32, F16 -> F16, BF16 -> BF16, Q4_0/Q5_0/Q8_0 -> Q8_0, Q4_1/Q5_1 -> Q8_1,
 //   Q4_K/Q5_K/Q6_K -> Q8_K.
 // Q8_1 and Q8_K are activation-only: quantize and dequantize, no vec_dot. Q2_K, Q3_K and every
-// other id stay unsupported. Thread: built once (function-local static), immutable after.
+// other id stay unsupported. The vector ops (vec) come from ref/vector_ops.cpp.
+// Thread: built once (function-local static), immutable after.
 #include "kernels/kernel_table.h"
 #include "kernels/ref/ref_kernels.h"
 
@@ -38,6 +39,11 @@ KernelTable build_ref_table() {
     // Activation-only formats: their own vec_dot_type, no dot product.
     set(T::Q8_1, T::Q8_1, ref::quantize_row_q8_1, ref::dequantize_row_q8_1, nullptr);
     set(T::Q8_K, T::Q8_K, ref::quantize_row_q8_k, ref::dequantize_row_q8_k, nullptr);
+    t.vec = VectorKernels{.dot_f32_f16 = ref::dot_f32_f16,
+                          .axpy_f16 = ref::axpy_f16,
+                          .scale_f32 = ref::scale_f32,
+                          .dot_f32_f16_tile = ref::dot_f32_f16_tile,
+                          .axpy_f16_tile = ref::axpy_f16_tile};
     return t;
 }
 
