@@ -3,6 +3,7 @@
 #include "kernels/avx2/float_types.h"
 #include "kernels/avx2/q_k.h"
 #include "kernels/avx2/q_legacy.h"
+#include "kernels/avx2/vector_ops.h"
 
 namespace glmserve::kernels {
 
@@ -13,6 +14,7 @@ const KernelTable& avx2_kernels() {
         avx2::add_float_kernels(t);
         avx2::add_legacy_kernels(t);
         avx2::add_k_kernels(t);
+        avx2::add_vector_kernels(t);
         return t;
     }();
     return table;

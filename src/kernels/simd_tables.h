@@ -2,7 +2,8 @@
 // ISA speeds up (STYLE.md §6).
 //
 //   avx2_kernels()   AVX2 + FMA + F16C: F32/F16/BF16, the 32-element block formats, the
-//                    K-quants, and the activation quantizers (src/kernels/avx2/).
+//                    K-quants, the activation quantizers and attention's vector ops
+//                    (src/kernels/avx2/).
 // AVX-512 kernels are not written yet (no machine here runs them to test them), so the avx512
 // level uses the AVX2 table.
 // Thread: each table is built once, on first use, and immutable after.
