@@ -53,8 +53,9 @@ fi
 grep -q '"stopped"\|] stopped' "$log" || { cat "$log"; echo "no 'stopped' line after SIGTERM"; exit 1; }
 
 # A second signal while a long request drains exits at once, with 130.
+# Queued work that takes far longer than the test: 32 requests of 2000 tokens, one at a time.
 "$glmserve" serve -m tiny.gguf --model-name tiny --port 0 --threads 1 --ctx 2048 \
-  --drain-timeout 60s > "$log" 2>&1 &
+  --max-running 1 --drain-timeout 600s > "$log" 2>&1 &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true' EXIT
 url=""
@@ -64,15 +65,16 @@ for _ in $(seq 1 200); do
   sleep 0.1
 done
 [ -n "$url" ] || { cat "$log"; echo "glmserve serve did not start again"; exit 1; }
-node -e "fetch('$url/v1/completions', {method: 'POST', body: JSON.stringify(
-  {prompt: 'x', max_tokens: 2000, ignore_eos: true})}).then(r => r.text()).catch(() => {})" &
+node -e "Promise.all([...Array(32)].map(() => fetch('$url/v1/completions', {method: 'POST',
+  body: JSON.stringify({prompt: 'x', max_tokens: 2000, ignore_eos: true})})
+  .then(r => r.text()).catch(() => {})))" &
 client=$!
 for _ in $(seq 1 100); do
   grep -q '"running":1' <(node -e "fetch('$url/v1/status').then(r => r.text()).then(console.log)") && break
   sleep 0.1
 done
 kill -TERM $pid
-sleep 0.5
+sleep 0.2
 kill -TERM $pid
 exit_code=0
 wait $pid || exit_code=$?
