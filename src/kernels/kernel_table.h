@@ -36,6 +36,17 @@ inline constexpr int kMaxActRows = 4;
 using VecDotRowsFn = void (*)(int64_t n, const void* weights, const void* activations,
                               size_t act_stride, int n_act, float* out);
 
+// A tile of weight rows × activation rows (1 <= n_w <= kMaxWeightRows, 1 <= n_act <=
+// kMaxActRows): out[r * out_stride + c] = vec_dot(n, weights + r * w_stride,
+// activations + c * act_stride), each bit for bit as vec_dot computes it. Register blocking on
+// both sides: a weight block is unpacked once for every token of the tile, an activation block
+// (and its scale) loaded once for every row. One token (n_act = 1) is batched decode's and
+// single-sequence decode's GEMV; several are prefill's GEMM.
+inline constexpr int kMaxWeightRows = 4;
+using VecDotTileFn = void (*)(int64_t n, const void* weights, size_t w_stride, int n_w,
+                              const void* activations, size_t act_stride, int n_act, float* out,
+                              size_t out_stride);
+
 struct TypeKernels {
     bool supported = false;
     TensorType vec_dot_type = TensorType::F32;
@@ -43,6 +54,7 @@ struct TypeKernels {
     DequantizeRowFn dequantize_row = nullptr;
     VecDotFn vec_dot = nullptr;           // null for activation-only types
     VecDotRowsFn vec_dot_rows = nullptr;  // optional; matmul falls back to vec_dot per token
+    VecDotTileFn vec_dot_tile = nullptr;  // optional; preferred by matmul when present
 };
 
 // f16 rows that need not be contiguous (K or V rows of consecutive positions, wherever the
