@@ -66,8 +66,9 @@ struct F16Rows {
 
 // Vector ops for the parts of the model that are not matmuls: attention reads its K/V rows as
 // f16 from the paged cache. The _tile ops serve the query heads of one GQA group against a tile
-// of positions, so each K/V row is loaded and widened once for all of them. Every entry is set
-// in every table. Rows are row-major; n is the row length (head_dim).
+// of positions, so each K/V row is loaded and widened once for all of them. The _f32 ops after
+// them are the decoder's element-wise work on rows of n floats. Every entry is set in every
+// table. Rows are row-major; n is the row length (head_dim for attention's ops).
 struct VectorKernels {
     // Σ x[i]·y[i] for i < n: x f32, y f16 bit patterns.
     float (*dot_f32_f16)(int64_t n, const float* x, const uint16_t* y) = nullptr;
@@ -81,6 +82,16 @@ struct VectorKernels {
     // y[r·n + i] += Σ_p a[p·n_y + r]·x.rows[p][i], adding p = 0, 1, ... in order: a [x.n_rows,
     // n_y], y [n_y, n] f32.
     void (*axpy_f16_tile)(int64_t n, F16Rows x, const float* a, int64_t n_y, float* y) = nullptr;
+    // y[i] = e^x[i] for i < n (softmax weights); y may alias x. Element i's result depends on
+    // x[i] only (not on n or i), so batching never changes it.
+    void (*exp_f32)(int64_t n, const float* x, float* y) = nullptr;
+    // y[i] += x[i] for i < n (residual adds, biases).
+    void (*add_f32)(int64_t n, const float* x, float* y) = nullptr;
+    // RMSNorm of one row: y[i] = x[i] / sqrt(mean_j(x[j]²) + eps) · w[i]; y may alias x.
+    void (*rms_norm_f32)(int64_t n, const float* x, const float* w, float eps, float* y) = nullptr;
+    // out[i] = silu(gate[i])·up[i], silu(z) = z / (1 + e^-z); out may alias gate or up. Like
+    // exp_f32, element i depends on gate[i] and up[i] only.
+    void (*swiglu_f32)(int64_t n, const float* gate, const float* up, float* out) = nullptr;
 };
 
 struct KernelTable {

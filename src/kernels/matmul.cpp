@@ -10,12 +10,16 @@
 //      token), numbered across all jobs, and let the threads claim chunks from a shared counter
 //      in one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
 //      write the same cache line of a 64-byte-aligned y row (when n_out is a multiple of 16).
-//   3. Within a chunk, tokens go in tiles of kMaxActRows: for each weight row of the chunk,
-//      vec_dot_rows unpacks the row once for the whole tile (vec_dot per token when the table
-//      has no vec_dot_rows, or the tile has one token). The chunk's weight rows stay in cache
-//      across tiles; each tile's activations stay in L1 across rows.
+//   3. Within a chunk, tokens go in tiles of kMaxActRows. With the table's vec_dot_tile, the
+//      chunk's rows go in groups of kMaxWeightRows and each (row group, token tile) is one call:
+//      a weight block is unpacked once for the whole token tile and an activation block loaded
+//      once for the whole row group (a 1-token GEMV too gets several rows per call, so their
+//      accumulation chains overlap). Without it, vec_dot_rows unpacks each weight row once for
+//      the token tile (vec_dot per token when the table has neither, or the tile has one
+//      token). The chunk's weight rows stay in cache across token tiles; each tile's
+//      activations stay in L1 across rows.
 // Which thread computes a chunk varies from run to run, but each y[t][o] is one vec_dot (or the
-// bit-identical vec_dot_rows lane) of W[o] and x[t], so the result does not.
+// bit-identical vec_dot_rows / vec_dot_tile lane) of W[o] and x[t], so the result does not.
 // Thread: one call at a time per scratch; the pool provides the parallelism.
 #include "kernels/matmul.h"
 
@@ -59,6 +63,7 @@ struct JobPlan {
     float* y = nullptr;  // [n_tokens, n_out]
     VecDotFn vec_dot = nullptr;
     VecDotRowsFn vec_dot_rows = nullptr;  // may be null
+    VecDotTileFn vec_dot_tile = nullptr;  // may be null; preferred when set
     const uint8_t* act = nullptr;         // [n_tokens, act_row_bytes] in the vec_dot_type
     uint64_t act_row_bytes = 0;
     int64_t chunk_end = 0;  // chunks of this and all earlier jobs (a prefix sum)
@@ -133,6 +138,7 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
         p.y = job.y;
         p.vec_dot = wk.vec_dot;
         p.vec_dot_rows = wk.vec_dot_rows;
+        p.vec_dot_tile = wk.vec_dot_tile;
         if (wk.vec_dot_type == TensorType::F32) {
             p.act = reinterpret_cast<const uint8_t*>(x);
             p.act_row_bytes = static_cast<uint64_t>(plan.n_in) * sizeof(float);
@@ -148,9 +154,33 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
     }
 }
 
+// Step 3 with vec_dot_tile: y[t][o] for every token t and o in [o_begin, o_end) of one job.
+void compute_chunk_tiles(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_begin,
+                         int64_t o_end) {
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxActRows) {
+        const int n_act = static_cast<int>(std::min<int64_t>(kMaxActRows, n_tokens - t0));
+        const uint8_t* act = p.act + static_cast<uint64_t>(t0) * p.act_row_bytes;
+        float* y_tile = p.y + t0 * p.n_out;  // y_tile[j * n_out + o] = y[t0 + j][o]
+        for (int64_t o = o_begin; o < o_end; o += kMaxWeightRows) {
+            const int n_w = static_cast<int>(std::min<int64_t>(kMaxWeightRows, o_end - o));
+            float out[kMaxWeightRows * kMaxActRows];  // out[r * kMaxActRows + j]
+            p.vec_dot_tile(n_in, p.weights + static_cast<uint64_t>(o) * p.row_bytes, p.row_bytes,
+                           n_w, act, p.act_row_bytes, n_act, out, kMaxActRows);
+            for (int r = 0; r < n_w; ++r) {
+                for (int j = 0; j < n_act; ++j)
+                    y_tile[j * p.n_out + o + r] = out[r * kMaxActRows + j];
+            }
+        }
+    }
+}
+
 // Step 3: y[t][o] for every token t and o in [o_begin, o_end) of one job.
 void compute_chunk(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_begin,
                    int64_t o_end) {
+    if (p.vec_dot_tile != nullptr) {
+        compute_chunk_tiles(p, n_in, n_tokens, o_begin, o_end);
+        return;
+    }
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxActRows) {
         const int n_act = static_cast<int>(std::min<int64_t>(kMaxActRows, n_tokens - t0));
         const uint8_t* act = p.act + static_cast<uint64_t>(t0) * p.act_row_bytes;

@@ -8,8 +8,10 @@
 //   s_run = a·s_run + b·s_tile, acc_run = a·acc_run + b·acc_tile
 // and finish() writes acc_run / s_run. The first tile is copied (exactly), not merged.
 // Inside a tile the vector ops do the heavy work: dot_f32_f16_tile gives the scores of all the
-// group's heads with each K row widened once, axpy_f16_tile accumulates the V rows likewise;
-// scaling, max, exp and sums are scalar f32 over the tile's [positions, heads] scores.
+// group's heads with each K row widened once, axpy_f16_tile accumulates the V rows likewise,
+// scale_f32 and exp_f32 (the table's vectorized exp) run over the tile's [positions, heads]
+// scores; max, shift and sums are scalar f32. merge()'s two exps per head and tile stay
+// std::exp: they only rescale partials, a handful per tile.
 // Two schedules compute the same partials and merges, so they give the same bits:
 //   - per pair (prefill, or enough pairs for every thread): pairs are dealt to threads in a
 //     stride (causal pairs of later tokens cost more; a stride spreads them), and one thread
@@ -103,22 +105,21 @@ void compute_tile(const Job& job, const Pair& pair, int64_t tile, float* scores,
             kv.k_row(blocks[sz(pos / bs)], job.il, static_cast<int32_t>(pos % bs)) + pair.kv_off;
     }
     vec.dot_f32_f16_tile(D, pair.q, G, kernels::F16Rows{.rows = rows, .n_rows = n}, scores);
-    // 2. Per head: scale, the tile's max, exp(score - max) in place and their sum.
-    for (int64_t j = 0; j < G; ++j) {
-        float m = -INFINITY;
-        for (int64_t p = 0; p < n; ++p) {
-            float& score = scores[p * G + j];
-            score *= job.shape.scale;
-            m = std::max(m, score);
-        }
-        float s = 0.0f;
-        for (int64_t p = 0; p < n; ++p) {
-            float& score = scores[p * G + j];
-            score = std::exp(score - m);
-            s += score;
-        }
-        out.max[j] = m;
-        out.sum[j] = s;
+    // 2. Per head j: scale, the tile's max m_j, exp(score - m_j) in place and their sum s_j.
+    //    The [positions, heads] scores are walked position by position, all heads at a time
+    //    (contiguous), so each head still meets its positions in order.
+    vec.scale_f32(n * G, job.shape.scale, scores);
+    std::fill(out.max, out.max + G, -INFINITY);
+    for (int64_t p = 0; p < n; ++p) {
+        for (int64_t j = 0; j < G; ++j) out.max[j] = std::max(out.max[j], scores[p * G + j]);
+    }
+    for (int64_t p = 0; p < n; ++p) {
+        for (int64_t j = 0; j < G; ++j) scores[p * G + j] -= out.max[j];
+    }
+    vec.exp_f32(n * G, scores, scores);
+    std::fill(out.sum, out.sum + G, 0.0f);
+    for (int64_t p = 0; p < n; ++p) {
+        for (int64_t j = 0; j < G; ++j) out.sum[j] += scores[p * G + j];
     }
     // 3. acc_j = Σ_p exp(score_pj - m_j)·v_p, likewise one widening per V row for the group.
     for (int64_t p = 0; p < n; ++p) {

@@ -125,9 +125,9 @@ void Decoder::project_qkv(const LayerWeights& lw) {
         kernels::matmul_many(table_, jobs, h_.data(), T, matmul_scratch_, pool_);
     }
     if (!lw.bq.empty()) {
-        ops::add_bias(q_.data(), lw.bq.data(), T, nq);
-        ops::add_bias(k_.data(), lw.bk.data(), T, nkv);
-        ops::add_bias(v_.data(), lw.bv.data(), T, nkv);
+        ops::add_bias(table_.vec, q_.data(), lw.bq, T);
+        ops::add_bias(table_.vec, k_.data(), lw.bk, T);
+        ops::add_bias(table_.vec, v_.data(), lw.bv, T);
     }
     for (int64_t t = 0; t < T; ++t) {
         ops::rope(q_.data() + t * nq, hp.n_head, hp.n_embd_head, hp.n_rot, pos_[sz(t)],
@@ -160,7 +160,7 @@ void Decoder::attention_block(const LayerWeights& lw, int64_t il,
                               std::span<const SequenceChunk> chunks, KvPool& kv) {
     const HParams& hp = model_->hparams();
     const int64_t T = n_tokens_, E = hp.n_embd, nq = hp.n_embd_q();
-    ops::rms_norm(x_.data(), lw.attn_norm.data(), h_.data(), T, E, hp.rms_eps);
+    ops::rms_norm(table_.vec, lw.attn_norm, hp.rms_eps, x_.data(), h_.data(), T);
     project_qkv(lw);
     store_kv(il, chunks, kv);
 
@@ -181,32 +181,32 @@ void Decoder::attention_block(const LayerWeights& lw, int64_t il,
     }
 
     matmul(lw.wo, attn_.data(), T, proj_.data());
-    if (!lw.bo.empty()) ops::add_bias(proj_.data(), lw.bo.data(), T, E);
+    if (!lw.bo.empty()) ops::add_bias(table_.vec, proj_.data(), lw.bo, T);
     if (!lw.post_attn_norm.empty()) {
-        ops::rms_norm(proj_.data(), lw.post_attn_norm.data(), proj_.data(), T, E, hp.rms_eps);
+        ops::rms_norm(table_.vec, lw.post_attn_norm, hp.rms_eps, proj_.data(), proj_.data(), T);
     }
-    ops::add_in_place(x_.data(), proj_.data(), T * E);
+    ops::add_in_place(table_.vec, x_.data(), proj_.data(), T * E);
 }
 
 void Decoder::ffn_block(const LayerWeights& lw) {
     const HParams& hp = model_->hparams();
     const int64_t T = n_tokens_, E = hp.n_embd, F = hp.n_ff;
-    ops::rms_norm(x_.data(), lw.ffn_norm.data(), h_.data(), T, E, hp.rms_eps);
+    ops::rms_norm(table_.vec, lw.ffn_norm, hp.rms_eps, x_.data(), h_.data(), T);
     if (model_->weights().knobs.fused_gate_up) {
         matmul(lw.ffn_up, h_.data(), T, up_.data());
-        ops::swiglu_fused(up_.data(), act_.data(), T, F);
+        ops::swiglu_fused(table_.vec, up_.data(), act_.data(), T, F);
     } else {
         // gate and up read the same h: one conversion, one fork-join.
         const kernels::MatmulJob jobs[] = {{.w = &lw.ffn_gate, .y = gate_.data()},
                                            {.w = &lw.ffn_up, .y = up_.data()}};
         kernels::matmul_many(table_, jobs, h_.data(), T, matmul_scratch_, pool_);
-        ops::swiglu(gate_.data(), up_.data(), act_.data(), T * F);
+        ops::swiglu(table_.vec, gate_.data(), up_.data(), act_.data(), T * F);
     }
     matmul(lw.ffn_down, act_.data(), T, proj_.data());
     if (!lw.post_ffn_norm.empty()) {
-        ops::rms_norm(proj_.data(), lw.post_ffn_norm.data(), proj_.data(), T, E, hp.rms_eps);
+        ops::rms_norm(table_.vec, lw.post_ffn_norm, hp.rms_eps, proj_.data(), proj_.data(), T);
     }
-    ops::add_in_place(x_.data(), proj_.data(), T * E);
+    ops::add_in_place(table_.vec, x_.data(), proj_.data(), T * E);
 }
 
 void Decoder::compute_logits(std::span<const SequenceChunk> chunks, std::vector<float>& logits) {
@@ -227,8 +227,8 @@ void Decoder::compute_logits(std::span<const SequenceChunk> chunks, std::vector<
     }
     logits.resize(sz(rows * hp.n_vocab));
     if (rows == 0) return;
-    ops::rms_norm(last_rows_.data(), model_->weights().output_norm.data(), last_rows_.data(), rows,
-                  E, hp.rms_eps);
+    ops::rms_norm(table_.vec, model_->weights().output_norm, hp.rms_eps, last_rows_.data(),
+                  last_rows_.data(), rows);
     matmul(model_->weights().output, last_rows_.data(), rows, logits.data());
 }
 

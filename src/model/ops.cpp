@@ -1,19 +1,16 @@
+// The decoder's element-wise ops (see ops.h): row loops over the kernel table's vector ops, and
+// the scalar RoPE.
+// Thread: pure functions.
 #include "model/ops.h"
 
 #include <cmath>
 
 namespace glmserve::model::ops {
 
-void rms_norm(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps) {
-    for (int64_t t = 0; t < n_rows; ++t) {
-        const float* xr = x + t * n;
-        float* yr = y + t * n;
-        double sum_sq = 0.0;
-        for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(xr[i]) * xr[i];
-        const float mean = static_cast<float>(sum_sq / static_cast<double>(n));
-        const float scale = 1.0f / std::sqrt(mean + eps);
-        for (int64_t i = 0; i < n; ++i) yr[i] = xr[i] * scale * w[i];
-    }
+void rms_norm(const VectorKernels& vec, std::span<const float> w, float eps, const float* x,
+              float* y, int64_t n_rows) {
+    const auto n = static_cast<int64_t>(w.size());
+    for (int64_t t = 0; t < n_rows; ++t) vec.rms_norm_f32(n, x + t * n, w.data(), eps, y + t * n);
 }
 
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float base,
@@ -39,30 +36,25 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
     }
 }
 
-void add_bias(float* x, const float* b, int64_t n_rows, int64_t n) {
+void add_bias(const VectorKernels& vec, float* x, std::span<const float> b, int64_t n_rows) {
+    const auto n = static_cast<int64_t>(b.size());
+    for (int64_t t = 0; t < n_rows; ++t) vec.add_f32(n, b.data(), x + t * n);
+}
+
+void add_in_place(const VectorKernels& vec, float* x, const float* y, int64_t n) {
+    vec.add_f32(n, y, x);
+}
+
+void swiglu_fused(const VectorKernels& vec, const float* gu, float* out, int64_t n_rows,
+                  int64_t n_ff) {
     for (int64_t t = 0; t < n_rows; ++t) {
-        for (int64_t i = 0; i < n; ++i) x[t * n + i] += b[i];
+        const float* row = gu + t * 2 * n_ff;
+        vec.swiglu_f32(n_ff, row, row + n_ff, out + t * n_ff);
     }
 }
 
-void add_in_place(float* x, const float* y, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) x[i] += y[i];
-}
-
-namespace {
-inline float silu(float z) {
-    return z / (1.0f + std::exp(-z));
-}
-}  // namespace
-
-void swiglu_fused(const float* gu, float* out, int64_t n_rows, int64_t n_ff) {
-    for (int64_t t = 0; t < n_rows; ++t) {
-        swiglu(gu + t * 2 * n_ff, gu + t * 2 * n_ff + n_ff, out + t * n_ff, n_ff);
-    }
-}
-
-void swiglu(const float* gate, const float* up, float* out, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) out[i] = silu(gate[i]) * up[i];
+void swiglu(const VectorKernels& vec, const float* gate, const float* up, float* out, int64_t n) {
+    vec.swiglu_f32(n, gate, up, out);
 }
 
 }  // namespace glmserve::model::ops

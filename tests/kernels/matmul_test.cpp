@@ -1,10 +1,12 @@
 // matmul over the ref table: bit-identical results for 1-4 threads, agreement with a naive
 // double-precision dequantize-then-dot on the unquantized activations (odd shapes: n_out not
 // a multiple of the thread count, 1 and 7 tokens), F32 without conversion, embedding rows, and
-// scratch reuse. For the ref table, the active table and a ref table given a vec_dot_rows
-// (so the token-tile path runs even before a SIMD table has one): every token's outputs equal
+// scratch reuse. For the ref table, the active table and ref tables given a vec_dot_rows or a
+// vec_dot_tile (so those paths run whatever the active table has): every token's outputs equal
 // its own 1-token matmul bit for bit for any n_tokens and thread count, matmul_many equals
-// separate matmuls bit for bit, and threads own whole 16-output chunks of y.
+// separate matmuls bit for bit, and threads own whole 16-output chunks of y. The wrapped tables
+// compute each element with ref's vec_dot, so their matmuls must also equal ref's bit for bit,
+// which checks where the tile paths put every output.
 #include "kernels/matmul.h"
 
 #include <gtest/gtest.h>
@@ -167,6 +169,9 @@ TEST(MatmulShapes, ZeroTokensIsANoOp) {
 
 std::atomic<int64_t> g_rows_calls{0};
 std::atomic<int64_t> g_rows_bad_n_act{0};
+std::atomic<int64_t> g_tile_calls{0};
+std::atomic<int64_t> g_tile_gemv_calls{0};  // one token, several weight rows
+std::atomic<int64_t> g_tile_bad_shape{0};
 
 // A vec_dot_rows for type id kType that calls ref's vec_dot once per activation row: bit-
 // identical to vec_dot by construction, so any difference a test sees is matmul's (wrong
@@ -182,6 +187,26 @@ void ref_vec_dot_rows(int64_t n, const void* weights, const void* activations, s
     }
 }
 
+// The same for vec_dot_tile: ref's vec_dot per (weight row, activation row).
+template <uint32_t kType>
+void ref_vec_dot_tile(int64_t n, const void* weights, size_t w_stride, int n_w,
+                      const void* activations, size_t act_stride, int n_act, float* out,
+                      size_t out_stride) {
+    g_tile_calls.fetch_add(1, std::memory_order_relaxed);
+    if (n_act == 1 && n_w > 1) g_tile_gemv_calls.fetch_add(1, std::memory_order_relaxed);
+    if (n_w < 1 || n_w > kMaxWeightRows || n_act < 1 || n_act > kMaxActRows) {
+        g_tile_bad_shape.fetch_add(1);
+    }
+    const VecDotFn dot = ref_kernels().types[kType].vec_dot;
+    for (int r = 0; r < n_w; ++r) {
+        for (int j = 0; j < n_act; ++j) {
+            out[r * out_stride + j] =
+                dot(n, static_cast<const uint8_t*>(weights) + r * w_stride,
+                    static_cast<const uint8_t*>(activations) + j * act_stride);
+        }
+    }
+}
+
 template <uint32_t... kTypes>
 KernelTable make_ref_with_rows(std::integer_sequence<uint32_t, kTypes...>) {
     KernelTable t = ref_kernels();
@@ -192,18 +217,36 @@ KernelTable make_ref_with_rows(std::integer_sequence<uint32_t, kTypes...>) {
     return t;
 }
 
+// ref with vec_dot_tile everywhere, and vec_dot_rows too (matmul must prefer the tile).
+template <uint32_t... kTypes>
+KernelTable make_ref_with_tile(std::integer_sequence<uint32_t, kTypes...> types) {
+    KernelTable t = make_ref_with_rows(types);
+    t.name = "ref+tile";
+    ((t.types[kTypes].vec_dot_tile =
+          t.types[kTypes].vec_dot != nullptr ? &ref_vec_dot_tile<kTypes> : nullptr),
+     ...);
+    return t;
+}
+
 const KernelTable& ref_with_rows() {
     static const KernelTable table =
         make_ref_with_rows(std::make_integer_sequence<uint32_t, gguf::kTensorTypeIdLimit>{});
     return table;
 }
 
-enum class TableKind { Ref, RefWithRows, Active };
+const KernelTable& ref_with_tile() {
+    static const KernelTable table =
+        make_ref_with_tile(std::make_integer_sequence<uint32_t, gguf::kTensorTypeIdLimit>{});
+    return table;
+}
+
+enum class TableKind { Ref, RefWithRows, RefWithTile, Active };
 
 const KernelTable& table_of(TableKind kind) {
     switch (kind) {
         case TableKind::Ref: return ref_kernels();
         case TableKind::RefWithRows: return ref_with_rows();
+        case TableKind::RefWithTile: return ref_with_tile();
         case TableKind::Active: return active_kernels();
     }
     return ref_kernels();
@@ -213,6 +256,7 @@ std::string table_kind_name(const ::testing::TestParamInfo<TableKind>& info) {
     switch (info.param) {
         case TableKind::Ref: return "Ref";
         case TableKind::RefWithRows: return "RefWithRows";
+        case TableKind::RefWithTile: return "RefWithTile";
         case TableKind::Active: return "Active";
     }
     return "Unknown";
@@ -247,6 +291,8 @@ TEST_P(MatmulDeterminism, EachTokenEqualsItsOneTokenMatmulBitForBit) {
     ThreadPool pools[] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
     MatmulScratch scratch;
     const int64_t rows_calls_before = g_rows_calls.load();
+    const int64_t tile_calls_before = g_tile_calls.load();
+    const int64_t gemv_calls_before = g_tile_gemv_calls.load();
     const std::vector<T> types = matmul_types(table);
     ASSERT_GE(types.size(), 11u) << "every ref weight type";
     for (const T type : types) {
@@ -271,8 +317,15 @@ TEST_P(MatmulDeterminism, EachTokenEqualsItsOneTokenMatmulBitForBit) {
         }
     }
     EXPECT_EQ(g_rows_bad_n_act.load(), 0);
-    if (GetParam() == TableKind::RefWithRows) {  // only its vec_dot_rows counts calls
+    EXPECT_EQ(g_tile_bad_shape.load(), 0);
+    if (GetParam() == TableKind::RefWithRows) {  // only the wrapped tables count calls
         EXPECT_GT(g_rows_calls.load(), rows_calls_before) << "the token-tile path did not run";
+    }
+    if (GetParam() == TableKind::RefWithTile) {
+        EXPECT_GT(g_tile_calls.load(), tile_calls_before) << "the tile path did not run";
+        EXPECT_GT(g_tile_gemv_calls.load(), gemv_calls_before)
+            << "1-token matmuls took 1 row a call";
+        EXPECT_EQ(g_rows_calls.load(), rows_calls_before) << "vec_dot_rows ran despite the tile";
     }
 }
 
@@ -312,8 +365,34 @@ TEST_P(MatmulDeterminism, ManyEqualsSeparateMatmulsBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Tables, MatmulDeterminism,
                          ::testing::Values(TableKind::Ref, TableKind::RefWithRows,
-                                           TableKind::Active),
+                                           TableKind::RefWithTile, TableKind::Active),
                          table_kind_name);
+
+// The wrapped tables compute every element with ref's vec_dot, so any difference from ref's own
+// matmul is a tile path putting an output in the wrong place (or computing it from the wrong
+// weight row or token). n_out 37 leaves a partial row group and a partial chunk; 13 tokens a
+// partial token tile.
+TEST(MatmulTiles, WrappedRefTablesEqualRefBitForBit) {
+    constexpr int64_t kNIn = 64;
+    constexpr int64_t kNOut = 37;
+    const Matrix m = make_matrix(T::Q8_0, kNIn, kNOut, 61);
+    const std::vector<float> x = random_normal(13 * kNIn, 62);
+    for (const int n_threads : {1, 2, 3}) {
+        ThreadPool pool(n_threads);
+        MatmulScratch scratch;
+        for (const int64_t n_tokens : {1, 2, 4, 5, 13}) {
+            const std::vector<float> want =
+                matmul_with(ref_kernels(), m.w, x.data(), n_tokens, scratch, pool);
+            for (const TableKind kind : {TableKind::RefWithRows, TableKind::RefWithTile}) {
+                const std::vector<float> got =
+                    matmul_with(table_of(kind), m.w, x.data(), n_tokens, scratch, pool);
+                ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
+                    << table_of(kind).name << ", " << n_tokens << " tokens, " << n_threads
+                    << " threads";
+            }
+        }
+    }
+}
 
 TEST(MatmulMany, NoJobsOrNoTokensIsANoOp) {
     const Matrix m = make_matrix(T::Q8_0, 64, 3, 2);

@@ -1,14 +1,17 @@
 // AVX2 kernels for F32, F16 and BF16 rows (see float_types.h for what they guarantee).
 //
-// Dot products: one template body, dot_rows<Format, N>, serves vec_dot (N = 1) and
-// vec_dot_rows (N = n_act), so each activation row sees the same instruction sequence whatever
-// N is. A step covers 16 elements as two 8-lane vectors, each with its own accumulator per row
-// (two independent FMA chains hide the FMA latency; more would not fit four rows' accumulators
-// in the 16 ymm registers). Lane order inside a step is the format's business: BF16 splits a
-// 16-element load into its even and odd elements with a shift and a mask (no shuffles), which
-// pairs weights and activations the same way. After the steps, F32 and F16 take one more
-// 8-element vector into the first accumulator; the rest is scalar, added in index order to the
-// horizontal sum.
+// Dot products: one template body, tile_pass<Format, R, C>, computes R weight rows against C
+// activation rows; vec_dot is its 1×1 instance, vec_dot_rows its 1×C and vec_dot_tile cuts a
+// tile into passes of it. Every (row, activation) pair runs the same instruction sequence in
+// every instance: one 8-lane accumulator, one FMA per 8 elements in index order, a fixed
+// horizontal sum, then the scalar tail in index order. So each output equals vec_dot bit for
+// bit whatever the tile shape.
+// Why one accumulator per pair: the tile must keep R·C accumulators plus the C activation
+// vectors and a weight vector in the 16 ymm registers. With one each, a 2×4 or 4×2 pass fits
+// (13 and 11 registers) and converts each weight vector once for its C activations and each
+// activation vector once for its R rows; 4×4 is two 2×4 passes (12 conversions per 16 FMAs,
+// against 20 for four 1×4 passes). Independent chains come from the pairs: decode's 4×1 pass
+// runs four. A lone vec_dot is one chain, bound by FMA latency; matmul uses the tile.
 // Conversions: F16 uses F16C with an explicit round-to-nearest-even immediate (not MXCSR),
 // which handles NaN (quieted, top payload bits kept), overflow to inf and subnormals exactly as
 // kernels::fp32_to_fp16 does; BF16 rounds with the same integer recipe as ref.
@@ -16,6 +19,8 @@
 #include "kernels/avx2/float_types.h"
 
 #include <immintrin.h>
+
+#include <bit>
 
 #include "kernels/float16.h"
 
@@ -39,96 +44,133 @@ inline __m256i load_256(const void* p) {
     return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
-// A format for dot_rows: load(p, k) gives vector k (0 or 1) of the 16-element step at p; the
-// same k selects the same elements for weights and activations.
+// A format for tile_pass: load(p) widens the 8 elements at p to floats, exactly; scalar(x)
+// widens one.
 struct F32Format {
     using Elem = float;
-    static constexpr bool kVectorTail = true;  // load(p, 0) also reads just 8 elements
-    static __m256 load(const float* p, int k) { return _mm256_loadu_ps(p + 8 * k); }
+    static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
     static float scalar(float x) { return x; }
 };
 
 struct F16Format {
     using Elem = uint16_t;
-    static constexpr bool kVectorTail = true;
-    static __m256 load(const uint16_t* p, int k) { return _mm256_cvtph_ps(load_128(p + 8 * k)); }
+    static __m256 load(const uint16_t* p) { return _mm256_cvtph_ps(load_128(p)); }
     static float scalar(uint16_t h) { return _cvtsh_ss(h); }
 };
 
 struct Bf16Format {
     using Elem = uint16_t;
-    static constexpr bool kVectorTail = false;
-    // k = 0: the even elements (low halves of the 32-bit lanes, shifted up); k = 1: the odd ones
-    // (high halves, already in place once the low half is cleared).
-    static __m256 load(const uint16_t* p, int k) {
-        const __m256i v = load_256(p);
-        return _mm256_castsi256_ps(k == 0 ? _mm256_slli_epi32(v, 16)
-                                          : _mm256_and_si256(v, _mm256_set1_epi32(-65536)));
+    // bf16 is the high half of a float: zero-extend to 32 bits and shift up.
+    static __m256 load(const uint16_t* p) {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(load_128(p)), 16));
     }
-    static float scalar(uint16_t h) { return bf16_to_fp32(h); }
+    // Inline (bf16_to_fp32 is an out-of-line call, which would spill the accumulators).
+    static float scalar(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
 };
 
-// out[j] = Σ_i w[i]·a[j][i] for j < N. a: N activation rows of n elements.
-template <typename F, int N>
-inline void dot_rows(int64_t n, const typename F::Elem* w, const typename F::Elem* const* a,
-                     float* out) {
-    constexpr int64_t kStep = 16;
-    __m256 acc[N][2];
+// acc[r][c] += w_r[i, i + 8) · a_c[i, i + 8), lane by lane (one FMA per pair): the C activation
+// vectors are widened once for all rows, each weight vector once for all activations.
+template <typename F, int R, int C>
+inline void step(__m256 (&acc)[R][C], const typename F::Elem* const* w,
+                 const typename F::Elem* const* a, int64_t i) {
+    __m256 av[C];
 #pragma GCC unroll 4
-    for (int j = 0; j < N; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+    for (int c = 0; c < C; ++c) av[c] = F::load(a[c] + i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+        const __m256 wv = F::load(w[r] + i);
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(wv, av[c], acc[r][c]);
+    }
+}
+
+// out[r * out_stride + c] = Σ_i w_r[i]·a_c[i] for r < R, c < C: w, a: R and C rows of n.
+template <typename F, int R, int C>
+inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typename F::Elem* const* a,
+                      float* out, size_t out_stride) {
+    __m256 acc[R][C];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
+    }
     int64_t i = 0;
-    // Fully unrolled so that the accumulators live in registers (GCC keeps a rolled loop's
-    // array on the stack).
-    for (; i + kStep <= n; i += kStep) {
-#pragma GCC unroll 2
-        for (int k = 0; k < 2; ++k) {
-            const __m256 wv = F::load(w + i, k);
+    // Four steps per iteration (a 64-byte line of f16 per row) only to cut loop overhead; the
+    // chains see the same FMAs in the same order as in the one-step loop after it.
+    for (; i + 32 <= n; i += 32) {
 #pragma GCC unroll 4
-            for (int j = 0; j < N; ++j) {
-                acc[j][k] = _mm256_fmadd_ps(wv, F::load(a[j] + i, k), acc[j][k]);
-            }
+        for (int k = 0; k < 4; ++k) step<F, R, C>(acc, w, a, i + 8 * k);
+    }
+    for (; i + 8 <= n; i += 8) step<F, R, C>(acc, w, a, i);
+        // Unrolled too: a variable index into acc would keep the whole array on the stack.
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            float sum = hsum(acc[r][c]);
+            for (int64_t t = i; t < n; ++t) sum += F::scalar(w[r][t]) * F::scalar(a[c][t]);
+            out[static_cast<size_t>(r) * out_stride + static_cast<size_t>(c)] = sum;
         }
     }
-    if constexpr (F::kVectorTail) {
-        if (i + 8 <= n) {
-            const __m256 wv = F::load(w + i, 0);
-#pragma GCC unroll 4
-            for (int j = 0; j < N; ++j) {
-                acc[j][0] = _mm256_fmadd_ps(wv, F::load(a[j] + i, 0), acc[j][0]);
-            }
-            i += 8;
-        }
+}
+
+// A tile of n_w rows (1..kMaxWeightRows) × C activations, in passes of kPassRows rows: as many
+// as fit the registers with C activation vectors (4 for C <= 2, else 2).
+template <typename F, int C>
+inline void tile_rows(int64_t n, const typename F::Elem* const* w, int n_w,
+                      const typename F::Elem* const* a, float* out, size_t out_stride) {
+    constexpr int kPassRows = C <= 2 ? 4 : 2;
+    int r = 0;
+    for (; r + kPassRows <= n_w; r += kPassRows) {
+        tile_pass<F, kPassRows, C>(n, w + r, a, out + r * out_stride, out_stride);
     }
-    for (int j = 0; j < N; ++j) {
-        float sum = hsum(_mm256_add_ps(acc[j][0], acc[j][1]));
-        for (int64_t t = i; t < n; ++t) sum += F::scalar(w[t]) * F::scalar(a[j][t]);
-        out[j] = sum;
+    float* rest = out + r * out_stride;
+    switch (n_w - r) {
+        case 1: tile_pass<F, 1, C>(n, w + r, a, rest, out_stride); break;
+        case 2:
+            if constexpr (kPassRows > 2) tile_pass<F, 2, C>(n, w + r, a, rest, out_stride);
+            break;
+        case 3:
+            if constexpr (kPassRows > 3) tile_pass<F, 3, C>(n, w + r, a, rest, out_stride);
+            break;
+        default: break;
+    }
+}
+
+template <typename F>
+void tile(int64_t n, const void* w, size_t w_stride, int n_w, const void* a, size_t act_stride,
+          int n_act, float* out, size_t out_stride) {
+    using Elem = typename F::Elem;
+    const Elem* w_rows[kMaxWeightRows];
+    const Elem* a_rows[kMaxActRows];
+    for (int r = 0; r < n_w; ++r) {
+        w_rows[r] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(w) + r * w_stride);
+    }
+    for (int c = 0; c < n_act; ++c) {
+        a_rows[c] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(a) + c * act_stride);
+    }
+    switch (n_act) {
+        case 1: tile_rows<F, 1>(n, w_rows, n_w, a_rows, out, out_stride); break;
+        case 2: tile_rows<F, 2>(n, w_rows, n_w, a_rows, out, out_stride); break;
+        case 3: tile_rows<F, 3>(n, w_rows, n_w, a_rows, out, out_stride); break;
+        default: tile_rows<F, 4>(n, w_rows, n_w, a_rows, out, out_stride); break;
     }
 }
 
 template <typename F>
 float vec_dot(int64_t n, const void* w, const void* a) {
-    const auto* act = static_cast<const typename F::Elem*>(a);
+    using Elem = typename F::Elem;
+    const auto* wp = static_cast<const Elem*>(w);
+    const auto* ap = static_cast<const Elem*>(a);
     float out = 0.0f;
-    dot_rows<F, 1>(n, static_cast<const typename F::Elem*>(w), &act, &out);
+    tile_pass<F, 1, 1>(n, &wp, &ap, &out, 1);
     return out;
 }
 
 template <typename F>
 void vec_dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                   float* out) {
-    using Elem = typename F::Elem;
-    const Elem* rows[kMaxActRows];
-    for (int j = 0; j < n_act; ++j) {
-        rows[j] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(a) + j * act_stride);
-    }
-    const auto* wp = static_cast<const Elem*>(w);
-    switch (n_act) {
-        case 1: dot_rows<F, 1>(n, wp, rows, out); break;
-        case 2: dot_rows<F, 2>(n, wp, rows, out); break;
-        case 3: dot_rows<F, 3>(n, wp, rows, out); break;
-        default: dot_rows<F, 4>(n, wp, rows, out); break;
-    }
+    tile<F>(n, w, 0, 1, a, act_stride, n_act, out, 1);
 }
 
 // Round 8 floats to bf16 bit patterns in the low halves of the 32-bit lanes, as fp32_to_bf16:
@@ -183,10 +225,7 @@ void quantize_row_bf16(const float* x, void* y, int64_t n) {
 void dequantize_row_bf16(const void* x, float* y, int64_t n) {
     const auto* h = static_cast<const uint16_t*>(x);
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256i wide = _mm256_slli_epi32(_mm256_cvtepu16_epi32(load_128(h + i)), 16);
-        _mm256_storeu_ps(y + i, _mm256_castsi256_ps(wide));
-    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, Bf16Format::load(h + i));
     for (; i < n; ++i) y[i] = bf16_to_fp32(h[i]);
 }
 
@@ -219,18 +258,36 @@ void vec_dot_rows_bf16(int64_t n, const void* w, const void* a, size_t act_strid
     vec_dot_rows<Bf16Format>(n, w, a, act_stride, n_act, out);
 }
 
+void vec_dot_tile_f32(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                      size_t act_stride, int n_act, float* out, size_t out_stride) {
+    tile<F32Format>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+
+void vec_dot_tile_f16(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                      size_t act_stride, int n_act, float* out, size_t out_stride) {
+    tile<F16Format>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+
+void vec_dot_tile_bf16(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                       size_t act_stride, int n_act, float* out, size_t out_stride) {
+    tile<Bf16Format>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+
 void add_float_kernels(KernelTable& t) {
     using T = TensorType;
     t[T::F32].vec_dot = vec_dot_f32;
     t[T::F32].vec_dot_rows = vec_dot_rows_f32;
+    t[T::F32].vec_dot_tile = vec_dot_tile_f32;
     t[T::F16].quantize_row = quantize_row_f16;
     t[T::F16].dequantize_row = dequantize_row_f16;
     t[T::F16].vec_dot = vec_dot_f16;
     t[T::F16].vec_dot_rows = vec_dot_rows_f16;
+    t[T::F16].vec_dot_tile = vec_dot_tile_f16;
     t[T::BF16].quantize_row = quantize_row_bf16;
     t[T::BF16].dequantize_row = dequantize_row_bf16;
     t[T::BF16].vec_dot = vec_dot_bf16;
     t[T::BF16].vec_dot_rows = vec_dot_rows_bf16;
+    t[T::BF16].vec_dot_tile = vec_dot_tile_bf16;
 }
 
 }  // namespace glmserve::kernels::avx2

@@ -1,25 +1,30 @@
 // AVX2 K-quant kernels (see q_k.h for the contracts against kernels/ref/q_k.cpp).
 //
 // Shapes: a row of n elements (n a multiple of 256) is n/256 super-blocks; activations are
-// BlockQ8_K rows of the same length.
+// BlockQ8_K rows of the same length. A tile is n_w weight rows × n_act activation rows.
 //
-// Dot products, per super-block and activation row:
+// Dot products, per super-block and (weight row, activation row) pair:
 //   1. Integer part, exact: maddubs multiplies unsigned weight quants by signed activation
 //      quants in adjacent pairs (int16, never saturating: 2·63·127 < 2^15), madd applies the
-//      sub-block scale (int16) and widens to int32. The int32 lanes are kept, not summed.
-//      Each lane gathers 32 products of one super-block, so it stays below 2^24 (Q4_K:
-//      32·63·15·127, Q5_K: 32·63·31·127) and converts to float exactly; only Q6_K's
-//      uncentred lanes (q in 0..63 before the bsums correction) can pass 2^24, and only with
-//      scales near ±128 and activations near ±127 of one sign over a whole lane.
-//   2. Float part: acc += (d_w·d_a) · lanes with FMA (Q4_K/Q5_K also acc -= (dmin_w·d_a) ·
-//      (m_k·(bsums[2k] + bsums[2k+1])) lanes), 8 float lanes across all super-blocks, and one
-//      horizontal sum at the end. This order is the only difference from ref, which rounds
-//      every super-block's total to float and adds it to one scalar.
-// vec_dot is vec_dot_rows with one row: the same instructions in the same order for every
-// row, so each row's bits never depend on n_act. Every float step is an explicit FMA or add
-// (no multiply feeds an add), so GCC's C++ default -ffp-contract=fast has nothing to fuse
-// differently in the 1..4-row instantiations. vec_dot_rows decodes each weight super-block
-// once (scales, mins, nibble split, high bits) and uses it for all its rows.
+//      sub-block scale (int16) and widens to int32, 8 int32 lanes per pair. Q6_K keeps its
+//      quants unsigned (0..63) and takes the "- 32" back through the bsums:
+//      Σ sc·(q-32)·a = Σ sc·q·a - 32·Σ sc·bsum, the same integer for every Q8_K block whose
+//      bsums are its group sums (all our quantizer makes). Q4_K/Q5_K's min term
+//      Σ m_k·(bsums[2k] + bsums[2k+1]) is another madd. Integer sums are exact, so their order
+//      is free.
+//   2. hadds fold the 8 lanes of four pairs into one int32 lane each (isum, msum), and the float
+//      step runs lane-wise exactly as ref's scalar code: acc += (d·d_a)·isum - (dmin·d_a)·msum
+//      (Q6_K: acc += (d·d_a)·isum), one super-block after the other from acc = 0. Every result
+//      is therefore ref's bit for bit, whatever the tile shape: vec_dot, vec_dot_rows and
+//      vec_dot_tile agree with each other and with ref (q_k_test checks both). Every float step
+//      is an explicit multiply, add or subtract (the file is built with -ffp-contract=off, and
+//      ref has no FMA to fuse with).
+// Register blocking: a tile's pairs go in groups of four lanes of one xmm accumulator. With one
+// token (decode's GEMV) a group is four weight rows; with two, two rows × two tokens; with three
+// or four, one row × the tokens. Each weight super-block's scales, mins and quants are decoded
+// once for all tokens of its group, and each activation super-block's d and bsum pairs once for
+// every row of the tile; the activation quants are re-read from L1 by each row (as maddubs
+// memory operands), which keeps the live integer accumulators at four (≤ 16 ymm in all).
 // Thread: pure functions.
 #include "kernels/avx2/q_k.h"
 
@@ -28,6 +33,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 #include "kernels/quant_blocks.h"
@@ -36,31 +42,22 @@ namespace glmserve::kernels::avx2 {
 
 namespace {
 
-// The helpers below are forced inline so that each R-row instantiation keeps its accumulators
-// in registers and its fixed-count loops unrolled with constant shuffle masks and shifts.
-[[gnu::always_inline]] inline float half_to_float(uint16_t h) {
-    return _cvtsh_ss(h);  // exact, as fp16_to_fp32
-}
-
-// Σ of the 8 lanes, always in this order (halves, then pairs, then the last two).
-[[gnu::always_inline]] inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
+// The helpers below are forced inline so that each tile shape keeps its accumulators in
+// registers and its fixed-count loops unrolled with constant shuffle masks and shifts.
 [[gnu::always_inline]] inline __m256i load32(const void* p) {
     return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
+// The pshufb control word that copies int16 word w (0..7) of a 128-bit half: bytes 2w, 2w+1.
+constexpr int16_t word_pick(int w) {
+    return static_cast<int16_t>(0x0100 + 0x0202 * w);
+}
+
 // Word word_lo (0..7) of v's low 128-bit half broadcast across that half, word_hi of the high
-// half across the high half (int16 words). The shuffle mask for word w picks bytes 2w and
-// 2w+1 in every word: the little-endian int16 0x0100 + 0x0202·w.
+// half across the high half (int16 words).
 [[gnu::always_inline]] inline __m256i broadcast_word(__m256i v, int word_lo, int word_hi) {
-    const auto mask = [](int w) { return static_cast<int16_t>(0x0100 + 0x0202 * w); };
-    return _mm256_shuffle_epi8(
-        v, _mm256_set_m128i(_mm_set1_epi16(mask(word_hi)), _mm_set1_epi16(mask(word_lo))));
+    return _mm256_shuffle_epi8(v, _mm256_set_m128i(_mm_set1_epi16(word_pick(word_hi)),
+                                                   _mm_set1_epi16(word_pick(word_lo))));
 }
 
 // Σ over 32 bytes of q_w·q_a·scale into 8 int32 lanes (lane i: bytes 4i..4i+3).
@@ -173,85 +170,151 @@ void quantize_block_q8_k(const float* x, BlockQ8_K& b) {
 
 // ---- dot products ----
 
-const BlockQ8_K* act_row(const void* a, size_t act_stride, int r) {
-    return reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) +
-                                              act_stride * static_cast<size_t>(r));
+// One vec_dot_tile call with at most kMaxWeightRows × kMaxActRows pairs.
+struct Tile {
+    int64_t n = 0;
+    const uint8_t* w = nullptr;  // n_w rows, w_stride bytes apart
+    size_t w_stride = 0;
+    int n_w = 0;
+    const uint8_t* a = nullptr;  // the activation rows, act_stride bytes apart
+    size_t act_stride = 0;
+    float* out = nullptr;  // out[r * out_stride + j]
+    size_t out_stride = 0;
+};
+
+const BlockQ8_K* act_row(const uint8_t* a, size_t act_stride, int j) {
+    return reinterpret_cast<const BlockQ8_K*>(a + act_stride * static_cast<size_t>(j));
 }
 
-// Q4_K/Q5_K scales and mins as int16 lanes, decoded from the 12 packed bytes (layout in
-// ref/q_k.cpp): bytes 0-3 hold sc_0..3 (and bits 4-5 of sc_4..7 on top), 4-7 the same for the
-// mins, 8-11 the low nibbles of sc_4..7 and m_4..7.
+// ---- pair lanes ----
+// A group of a tile with NA tokens holds up to kGroupRows<NA> weight rows; lane p (0..3) of its
+// accumulator is the pair (row_of_lane(p), token_of_lane(p)). Lanes without a real pair (rows
+// past the tile's last, or lane 3 when NA = 3) are idle: they compute a copy of a real lane's
+// float step (clamped below) on zero integer sums and are never stored.
+
+template <int NA>
+inline constexpr int kGroupRows = NA == 1 ? 4 : (NA == 2 ? 2 : 1);
+
+template <int NA>
+constexpr int row_of_lane(int p) {
+    return NA == 1 ? p : (NA == 2 ? p / 2 : 0);
+}
+
+template <int NA>
+constexpr int token_of_lane(int p) {
+    return NA == 1 ? 0 : (NA == 2 ? p % 2 : p);
+}
+
+template <int NA>
+constexpr int lane_of_pair(int row, int token) {
+    return NA == 1 ? row : (NA == 2 ? 2 * row + token : token);
+}
+
+// The real row (of RG) and token whose data an idle lane copies.
+template <int NA, int RG>
+constexpr int data_row_of_lane(int p) {
+    return std::min(row_of_lane<NA>(p), RG - 1);
+}
+
+template <int NA>
+constexpr int data_token_of_lane(int p) {
+    return std::min(token_of_lane<NA>(p), NA - 1);
+}
+
+// ---- activation side, shared by every row of the tile ----
+
+template <int NA>
+struct ActBlocks {
+    const BlockQ8_K* blocks[NA];  // super-block ib of each activation row
+    __m256 d2;                    // lanes p and p + 4: d of token_of_lane(p)
+    // Q4_K/Q5_K min term, for lanes (0, 1) and (2, 3): int16 words
+    // [Σ_k0..3 of lane p's token, Σ_k0..3 of lane p+1's | Σ_k4..7 of p, Σ_k4..7 of p+1], where
+    // Σ_k = bsums[2k] + bsums[2k+1] is the sum of sub-block k (|Σ_k| <= 32·127: packs is exact).
+    __m256i sub_sums[2];
+};
+
+template <int NA, bool kSubSums>
+[[gnu::always_inline]] inline ActBlocks<NA> act_blocks(const BlockQ8_K* const* rows, int64_t ib) {
+    ActBlocks<NA> ab;
+#pragma GCC unroll 4
+    for (int j = 0; j < NA; ++j) ab.blocks[j] = rows[j] + ib;
+    const auto d = [&](int p) { return ab.blocks[data_token_of_lane<NA>(p)]->d; };
+    const __m128 d4 = _mm_setr_ps(d(0), d(1), d(2), d(3));
+    ab.d2 = _mm256_set_m128(d4, d4);
+    if constexpr (kSubSums) {
+        __m256i sums[NA];  // int32 lanes: Σ_k0..3 | Σ_k4..7
+#pragma GCC unroll 4
+        for (int j = 0; j < NA; ++j) {
+            sums[j] = _mm256_madd_epi16(load32(ab.blocks[j]->bsums), _mm256_set1_epi16(1));
+        }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+            ab.sub_sums[h] = _mm256_packs_epi32(sums[data_token_of_lane<NA>(2 * h)],
+                                                sums[data_token_of_lane<NA>(2 * h + 1)]);
+        }
+    }
+    return ab;
+}
+
+// ---- float step ----
+
+// [lanes 0-3 of each of v[0..3] summed | lanes 4-7 summed]: lane p of each half belongs to v[p].
+[[gnu::always_inline]] inline __m256i fold4(const __m256i* v) {
+    return _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+}
+
+// Q4_K/Q5_K, lane-wise as ref's dot_k_superblock and its running sum:
+// acc += (d·d_a)·isum - (dmin·d_a)·msum. dd: [d lanes | dmin lanes].
+[[gnu::always_inline]] inline void finish_k(const __m256i* sumi, __m256i min_halves, __m256 dd,
+                                            __m256 d2, __m128& acc) {
+    const __m256i isum_halves = fold4(sumi);
+    const __m256i sums =  // [isum lanes | msum lanes]
+        _mm256_add_epi32(_mm256_permute2x128_si256(isum_halves, min_halves, 0x20),
+                         _mm256_permute2x128_si256(isum_halves, min_halves, 0x31));
+    const __m256 terms = _mm256_mul_ps(_mm256_mul_ps(dd, d2), _mm256_cvtepi32_ps(sums));
+    acc =
+        _mm_add_ps(acc, _mm_sub_ps(_mm256_castps256_ps128(terms), _mm256_extractf128_ps(terms, 1)));
+}
+
+// ---- Q4_K / Q5_K ----
+
+// Scales and mins of one super-block as int16 words, decoded from the 12 packed bytes (layout
+// in ref/q_k.cpp): bytes 0-3 hold sc_0..3 (and bits 4-5 of sc_4..7 on top), 4-7 the same for
+// the mins, 8-11 the low nibbles of sc_4..7 and m_4..7.
 struct KScales {
-    __m256i scales;      // sc_0..sc_7 in each 128-bit half
-    __m256i mins_pairs;  // m_0 m_0 m_1 m_1 .. m_7 m_7: word g pairs with bsums[g]
+    __m256i scales;  // sc_0..sc_7 in each 128-bit half
+    __m256i mins;    // m_0..m_3 twice | m_4..m_7 twice: pairs with ActBlocks::sub_sums
 };
 
 [[gnu::always_inline]] inline KScales decode_k_scales(const uint8_t* packed) {
-    uint32_t u[3];
-    std::memcpy(u, packed, sizeof(u));
-    const uint32_t sc_lo = u[0] & 0x3F3F3F3Fu;
-    const uint32_t m_lo = u[1] & 0x3F3F3F3Fu;
-    const uint32_t sc_hi = (u[2] & 0x0F0F0F0Fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-    const uint32_t m_hi = ((u[2] >> 4) & 0x0F0F0F0Fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-    const __m128i sc16 =
-        _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(sc_hi), static_cast<int>(sc_lo)));
-    const __m128i m16 =
-        _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo)));
-    return KScales{_mm256_broadcastsi128_si256(sc16),
-                   _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16))};
+    // 16 bytes: the 4 after the scales belong to the same block (its qh or qs) and are unused.
+    const __m128i u = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+    const __m128i x = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0));  // u0 u2 u1 u2 (dwords)
+    const __m128i y = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0));  // u0 u0 u1 u1
+    // Per byte: sc_0..3 = u0 & 63, sc_4..7 = (u2 & 15) | (u0 >> 6) << 4, m_0..3 = u1 & 63,
+    // m_4..7 = (u2 >> 4) | (u1 >> 6) << 4 (the masks drop bits the dword shifts bring over).
+    const __m128i low =
+        _mm_and_si128(_mm_srlv_epi32(x, _mm_setr_epi32(0, 0, 0, 4)),
+                      _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
+    const __m128i high =
+        _mm_and_si128(_mm_srli_epi32(y, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    const __m256i words = _mm256_cvtepu8_epi16(_mm_or_si128(low, high));  // sc_0..7 | m_0..7
+    return KScales{_mm256_permute4x64_epi64(words, _MM_SHUFFLE(1, 0, 1, 0)),
+                   _mm256_permute4x64_epi64(words, _MM_SHUFFLE(3, 3, 2, 2))};
 }
 
-// Shared by Q4_K and Q5_K: chunk c (64 elements, sub-blocks 2c and 2c+1) has its quants in
-// q_lo (elements 64c..64c+31) and q_hi (the next 32); `quants(c, q_lo, q_hi)` supplies them.
-template <int R, typename Quants>
-[[gnu::always_inline]] inline void k_superblock(const uint8_t* packed_scales, uint16_t d16,
-                                                uint16_t dmin16, Quants quants,
-                                                const BlockQ8_K* const* ab, __m256* acc) {
-    const KScales s = decode_k_scales(packed_scales);
-    __m256i sumi[R];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
-#pragma GCC unroll 4
-    for (int c = 0; c < 4; ++c) {
-        __m256i q_lo, q_hi;
-        quants(c, q_lo, q_hi);
-        const __m256i sc_lo = broadcast_word(s.scales, 2 * c, 2 * c);
-        const __m256i sc_hi = broadcast_word(s.scales, 2 * c + 1, 2 * c + 1);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-            const int8_t* qa = ab[r]->qs + 64 * c;
-            const __m256i p =
-                _mm256_add_epi32(scaled_dot32(q_lo, qa, sc_lo), scaled_dot32(q_hi, qa + 32, sc_hi));
-            sumi[r] = _mm256_add_epi32(sumi[r], p);
-        }
-    }
-    const float d = half_to_float(d16);
-    const float dmin = half_to_float(dmin16);
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-        // Lane k: m_k·(bsums[2k] + bsums[2k+1]), the min term of sub-block k.
-        const __m256i msum = _mm256_madd_epi16(load32(ab[r]->bsums), s.mins_pairs);
-        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * ab[r]->d), _mm256_cvtepi32_ps(sumi[r]), acc[r]);
-        acc[r] =
-            _mm256_fnmadd_ps(_mm256_set1_ps(dmin * ab[r]->d), _mm256_cvtepi32_ps(msum), acc[r]);
-    }
-}
-
-template <int R>
-[[gnu::always_inline]] inline void q4_k_superblock(const BlockQ4_K& b, const BlockQ8_K* const* ab,
-                                                   __m256* acc) {
+// Chunk c (64 elements, sub-blocks 2c and 2c+1): quants of elements 64c..64c+31 in q_lo and of
+// the next 32 in q_hi.
+[[gnu::always_inline]] inline void q4_k_quants(const BlockQ4_K& b, int c, __m256i& q_lo,
+                                               __m256i& q_hi) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const auto quants = [&](int c, __m256i& q_lo, __m256i& q_hi) {
-        const __m256i bits = load32(b.qs + 32 * c);
-        q_lo = _mm256_and_si256(bits, low4);
-        q_hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4);
-    };
-    k_superblock<R>(b.scales, b.d, b.dmin, quants, ab, acc);
+    const __m256i bits = load32(b.qs + 32 * c);
+    q_lo = _mm256_and_si256(bits, low4);
+    q_hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), low4);
 }
 
-template <int R>
-[[gnu::always_inline]] inline void q5_k_superblock(const BlockQ5_K& b, const BlockQ8_K* const* ab,
-                                                   __m256* acc) {
+[[gnu::always_inline]] inline void q5_k_quants(const BlockQ5_K& b, int c, __m256i& q_lo,
+                                               __m256i& q_hi) {
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const __m256i bit4 = _mm256_set1_epi8(0x10);
     const __m256i high_bits = load32(b.qh);
@@ -263,129 +326,320 @@ template <int R>
                                        : _mm256_srli_epi16(high_bits, bit - 4);
         return _mm256_and_si256(moved, bit4);
     };
-    const auto quants = [&](int c, __m256i& q_lo, __m256i& q_hi) {
-        const __m256i bits = load32(b.qs + 32 * c);
-        q_lo = _mm256_or_si256(_mm256_and_si256(bits, low4), bit_to_4(2 * c));
-        q_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), low4),
-                               bit_to_4(2 * c + 1));
-    };
-    k_superblock<R>(b.scales, b.d, b.dmin, quants, ab, acc);
+    const __m256i bits = load32(b.qs + 32 * c);
+    q_lo = _mm256_or_si256(_mm256_and_si256(bits, low4), bit_to_4(2 * c));
+    q_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits, 4), low4), bit_to_4(2 * c + 1));
 }
 
-// Q6_K: half h (128 elements) has ql[64h .. 64h+63] and qh[32h .. 32h+31]; its four 32-element
-// chunks k take the low/high nibbles of the first/second 32 ql bytes (k = 0: low of first,
-// 1: low of second, 2: high of first, 3: high of second) and bit pair k of qh as bits 4-5.
-// Chunk k covers the 16-element groups 8h+2k (low 128-bit half) and 8h+2k+1 (high half).
-// The quants stay unsigned (0..63, so maddubs can take them); the -32 comes back as
-// 32·Σ_g scales[g]·bsums[g], subtracted from the int32 lanes.
-template <int R>
-[[gnu::always_inline]] inline void q6_k_superblock(const BlockQ6_K& b, const BlockQ8_K* const* ab,
-                                                   __m256* acc) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i bits45 = _mm256_set1_epi8(0x30);
-    __m256i sumi[R];
+// Mins for the lane pair (p, p + 1): words 0-3 and 8-11 from lane p's row, 4-7 and 12-15 from
+// lane p+1's (dwords 2, 3, 6, 7: blend mask 0xCC).
+template <int NA, int RG>
+[[gnu::always_inline]] inline __m256i lane_pair_mins(const __m256i* mins, int p) {
+    const int ra = data_row_of_lane<NA, RG>(p);
+    const int rb = data_row_of_lane<NA, RG>(p + 1);
+    return ra == rb ? mins[ra] : _mm256_blend_epi32(mins[ra], mins[rb], 0xCC);
+}
+
+// [d of each lane's row | dmin of each lane's row] from the fp16 pair at the start of each
+// Q4_K/Q5_K block.
+template <int NA, int RG, typename Block>
+[[gnu::always_inline]] inline __m256 d_dmin_lanes(const Block* const* wb) {
+    static_assert(offsetof(Block, d) == 0 && offsetof(Block, dmin) == 2);
+    int32_t pair[4] = {0, 0, 0, 0};  // row r: d in word 2r, dmin in word 2r + 1
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) sumi[r] = _mm256_setzero_si256();
+    for (int r = 0; r < RG; ++r) std::memcpy(&pair[r], wb[r], sizeof(int32_t));
+    const auto d_word = [](int p) { return word_pick(2 * data_row_of_lane<NA, RG>(p)); };
+    const auto m_word = [](int p) { return word_pick(2 * data_row_of_lane<NA, RG>(p) + 1); };
+    const __m128i order = _mm_setr_epi16(d_word(0), d_word(1), d_word(2), d_word(3), m_word(0),
+                                         m_word(1), m_word(2), m_word(3));
+    return _mm256_cvtph_ps(
+        _mm_shuffle_epi8(_mm_setr_epi32(pair[0], pair[1], pair[2], pair[3]), order));
+}
+
+// Adds one super-block of a group of RG Q4_K/Q5_K rows (wb: each row's block ib) × NA tokens
+// to acc. Each row's scales and quants are decoded once for all NA tokens.
+template <int NA, int RG, typename Block, typename Quants>
+[[gnu::always_inline]] inline void k_group(const Block* const* wb, const ActBlocks<NA>& ab,
+                                           Quants quants, __m128& acc) {
+    __m256i sumi[4];
 #pragma GCC unroll 4
-    for (int h = 0; h < 2; ++h) {
-        const __m256i ql0 = load32(b.ql + 64 * h);
-        const __m256i ql1 = load32(b.ql + 64 * h + 32);
-        const __m256i qh = load32(b.qh + 32 * h);
-        // Bit pair k of each qh byte moved to bits 4-5 of the same byte (the mask drops what
-        // the 16-bit shifts carry across bytes).
-        const __m256i q[4] = {
-            _mm256_or_si256(_mm256_and_si256(ql0, low4),
-                            _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45)),
-            _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                            _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45)),
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                            _mm256_and_si256(qh, bits45)),
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                            _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45)),
-        };
-        // scales[8h .. 8h+7] as int16 in both halves.
-        const __m256i sc = _mm256_broadcastsi128_si256(
-            _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.scales + 8 * h))));
+    for (int p = 0; p < 4; ++p) sumi[p] = _mm256_setzero_si256();
+    __m256i mins[RG];
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-            const __m256i sc_k = broadcast_word(sc, 2 * k, 2 * k + 1);
+    for (int r = 0; r < RG; ++r) {
+        const KScales s = decode_k_scales(wb[r]->scales);
+        mins[r] = s.mins;
 #pragma GCC unroll 4
-            for (int r = 0; r < R; ++r) {
-                const int8_t* qa = ab[r]->qs + 128 * h + 32 * k;
-                sumi[r] = _mm256_add_epi32(sumi[r], scaled_dot32(q[k], qa, sc_k));
+        for (int c = 0; c < 4; ++c) {
+            __m256i q_lo, q_hi;
+            quants(*wb[r], c, q_lo, q_hi);
+            const __m256i sc_lo = broadcast_word(s.scales, 2 * c, 2 * c);
+            const __m256i sc_hi = broadcast_word(s.scales, 2 * c + 1, 2 * c + 1);
+#pragma GCC unroll 4
+            for (int j = 0; j < NA; ++j) {
+                const int8_t* qa = ab.blocks[j]->qs + 64 * c;
+                __m256i& s_pair = sumi[lane_of_pair<NA>(r, j)];
+                s_pair =
+                    _mm256_add_epi32(s_pair, _mm256_add_epi32(scaled_dot32(q_lo, qa, sc_lo),
+                                                              scaled_dot32(q_hi, qa + 32, sc_hi)));
             }
         }
     }
-    const __m256i scales16 =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
-    const float d = half_to_float(b.d);
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-        const __m256i offset =
-            _mm256_slli_epi32(_mm256_madd_epi16(load32(ab[r]->bsums), scales16), 5);
-        const __m256i isum = _mm256_sub_epi32(sumi[r], offset);
-        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * ab[r]->d), _mm256_cvtepi32_ps(isum), acc[r]);
-    }
+    const __m256i min_halves =
+        _mm256_hadd_epi32(_mm256_madd_epi16(ab.sub_sums[0], lane_pair_mins<NA, RG>(mins, 0)),
+                          _mm256_madd_epi16(ab.sub_sums[1], lane_pair_mins<NA, RG>(mins, 2)));
+    finish_k(sumi, min_halves, d_dmin_lanes<NA, RG>(wb), ab.d2, acc);
 }
 
-// Walks the super-blocks of one weight row against R activation rows.
-template <typename Block, int R, void (*Superblock)(const Block&, const BlockQ8_K* const*, __m256*)>
-void dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, float* out) {
-    const auto* wb = static_cast<const Block*>(w);
-    const BlockQ8_K* rows[R];
-    __m256 acc[R];
+// ---- Q6_K ----
+
+// Adds one super-block of a group of RG Q6_K rows × NA tokens to acc:
+// acc += (d·d_a)·isum lane-wise, as ref. Half h (128 elements) has ql[64h .. 64h+63] and
+// qh[32h .. 32h+31]; its four 32-element chunks k take the low/high nibbles of the first/second
+// 32 ql bytes (k = 0: low of first, 1: low of second, 2: high of first, 3: high of second) and
+// bit pair k of qh as bits 4-5. Chunk k covers the 16-element groups 8h+2k (low 128-bit half)
+// and 8h+2k+1 (high half).
+template <int NA, int RG>
+[[gnu::always_inline]] inline void q6_k_group(const BlockQ6_K* const* wb, const ActBlocks<NA>& ab,
+                                              __m128& acc) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i bits45 = _mm256_set1_epi8(0x30);
+    __m256i sumi[4];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-        rows[r] = act_row(a, act_stride, r);
-        acc[r] = _mm256_setzero_ps();
+    for (int p = 0; p < 4; ++p) sumi[p] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int r = 0; r < RG; ++r) {
+        const BlockQ6_K& b = *wb[r];
+        // -32·scales[g] per word (|.| <= 4096): the quants stay unsigned (q + 32, so maddubs can
+        // take them) and -32·Σ_g scales[g]·bsums[g] takes the offset back.
+        const __m256i offset_scales = _mm256_sub_epi16(
+            _mm256_setzero_si256(),
+            _mm256_slli_epi16(
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales))),
+                5));
+#pragma GCC unroll 4
+        for (int j = 0; j < NA; ++j) {
+            __m256i& s_pair = sumi[lane_of_pair<NA>(r, j)];
+            s_pair = _mm256_madd_epi16(load32(ab.blocks[j]->bsums), offset_scales);
+        }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+            const __m256i ql0 = load32(b.ql + 64 * h);
+            const __m256i ql1 = load32(b.ql + 64 * h + 32);
+            const __m256i qh = load32(b.qh + 32 * h);
+            // Bit pair k of each qh byte moved to bits 4-5 of the same byte (the mask drops what
+            // the 16-bit shifts carry across bytes).
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                                _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45)),
+                _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                                _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                                _mm256_and_si256(qh, bits45)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45)),
+            };
+            // scales[8h .. 8h+7] as int16 in both halves.
+            const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(
+                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.scales + 8 * h))));
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; ++k) {
+                const __m256i sc_k = broadcast_word(sc, 2 * k, 2 * k + 1);
+#pragma GCC unroll 4
+                for (int j = 0; j < NA; ++j) {
+                    const int8_t* qa = ab.blocks[j]->qs + 128 * h + 32 * k;
+                    __m256i& s_pair = sumi[lane_of_pair<NA>(r, j)];
+                    s_pair = _mm256_add_epi32(s_pair, scaled_dot32(q[k], qa, sc_k));
+                }
+            }
+        }
     }
-    for (int64_t ib = 0; ib < n / kQKK; ++ib) {
-        const BlockQ8_K* ab[R];
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) ab[r] = rows[r] + ib;
-        Superblock(wb[ib], ab, acc);
-    }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) out[r] = hsum(acc[r]);
+    const __m256i halves = fold4(sumi);
+    const __m128i isum =
+        _mm_add_epi32(_mm256_castsi256_si128(halves), _mm256_extracti128_si256(halves, 1));
+    const auto d = [&](int p) { return static_cast<short>(wb[data_row_of_lane<NA, RG>(p)]->d); };
+    const __m128 d_lanes = _mm_cvtph_ps(_mm_setr_epi16(d(0), d(1), d(2), d(3), 0, 0, 0, 0));
+    acc = _mm_add_ps(
+        acc, _mm_mul_ps(_mm_mul_ps(d_lanes, _mm256_castps256_ps128(ab.d2)), _mm_cvtepi32_ps(isum)));
 }
 
-// Rows in groups of up to 4 (kMaxActRows), each group with its own unrolled instantiation.
-template <typename Block, template <int> class Kernel>
-void dot_rows_any(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
-                  float* out) {
-    static_assert(kMaxActRows == 4);
-    for (int r0 = 0; r0 < n_act; r0 += 4) {
-        const void* a0 = static_cast<const uint8_t*>(a) + act_stride * static_cast<size_t>(r0);
-        switch (std::min(n_act - r0, 4)) {
-            case 1: dot_rows<Block, 1, Kernel<1>::run>(n, w, a0, act_stride, out + r0); break;
-            case 2: dot_rows<Block, 2, Kernel<2>::run>(n, w, a0, act_stride, out + r0); break;
-            case 3: dot_rows<Block, 3, Kernel<3>::run>(n, w, a0, act_stride, out + r0); break;
-            default: dot_rows<Block, 4, Kernel<4>::run>(n, w, a0, act_stride, out + r0); break;
+// ---- weight formats ----
+
+struct Q4K {
+    using Block = BlockQ4_K;
+    static constexpr bool kMinTerm = true;
+    template <int NA, int RG>
+    [[gnu::always_inline]] static void group(const Block* const* wb, const ActBlocks<NA>& ab,
+                                             __m128& acc) {
+        k_group<NA, RG>(wb, ab, q4_k_quants, acc);
+    }
+};
+
+struct Q5K {
+    using Block = BlockQ5_K;
+    static constexpr bool kMinTerm = true;
+    template <int NA, int RG>
+    [[gnu::always_inline]] static void group(const Block* const* wb, const ActBlocks<NA>& ab,
+                                             __m128& acc) {
+        k_group<NA, RG>(wb, ab, q5_k_quants, acc);
+    }
+};
+
+struct Q6K {
+    using Block = BlockQ6_K;
+    static constexpr bool kMinTerm = false;
+    template <int NA, int RG>
+    [[gnu::always_inline]] static void group(const Block* const* wb, const ActBlocks<NA>& ab,
+                                             __m128& acc) {
+        q6_k_group<NA, RG>(wb, ab, acc);
+    }
+};
+
+// ---- tile driver ----
+
+// With one token the weights stream from memory, one super-block of each row per step; the
+// hardware prefetcher follows up to four rows, and this keeps a few blocks ahead of it.
+constexpr int64_t kPrefetchBlocks = 4;
+
+template <typename Block>
+[[gnu::always_inline]] inline void prefetch_block(const Block* b) {
+    const auto* p = reinterpret_cast<const char*>(b);
+#pragma GCC unroll 4
+    for (size_t offset = 0; offset < sizeof(Block); offset += 64) {
+        _mm_prefetch(p + offset, _MM_HINT_T0);
+    }
+    _mm_prefetch(p + sizeof(Block) - 1, _MM_HINT_T0);
+}
+
+// Runs the group kernel for the group's real row count (1..kGroupRows<NA>).
+template <typename Kind, int NA>
+[[gnu::always_inline]] inline void run_group(int n_rows, const typename Kind::Block* const* wb,
+                                             const ActBlocks<NA>& ab, __m128& acc) {
+    if constexpr (kGroupRows<NA> == 1) {
+        Kind::template group<NA, 1>(wb, ab, acc);
+    } else if constexpr (kGroupRows<NA> == 2) {
+        if (n_rows == 2) {
+            Kind::template group<NA, 2>(wb, ab, acc);
+        } else {
+            Kind::template group<NA, 1>(wb, ab, acc);
+        }
+    } else {
+        switch (n_rows) {
+            case 4: Kind::template group<NA, 4>(wb, ab, acc); break;
+            case 3: Kind::template group<NA, 3>(wb, ab, acc); break;
+            case 2: Kind::template group<NA, 2>(wb, ab, acc); break;
+            default: Kind::template group<NA, 1>(wb, ab, acc); break;
         }
     }
 }
 
-template <int R>
-struct Q4K {
-    [[gnu::always_inline]] static void run(const BlockQ4_K& b, const BlockQ8_K* const* ab,
-                                           __m256* acc) {
-        q4_k_superblock<R>(b, ab, acc);
+// Writes the real lanes of each group's accumulator to t.out.
+template <int NA>
+void store_tile(const __m128* acc, int n_groups, const Tile& t) {
+    for (int g = 0; g < n_groups; ++g) {
+        float lanes[4];
+        _mm_storeu_ps(lanes, acc[g]);
+        for (int p = 0; p < 4; ++p) {
+            const int row = g * kGroupRows<NA> + row_of_lane<NA>(p);
+            const int token = token_of_lane<NA>(p);
+            if (row_of_lane<NA>(p) >= kGroupRows<NA> || row >= t.n_w || token >= NA) continue;
+            t.out[static_cast<size_t>(row) * t.out_stride + static_cast<size_t>(token)] = lanes[p];
+        }
     }
-};
-template <int R>
-struct Q5K {
-    [[gnu::always_inline]] static void run(const BlockQ5_K& b, const BlockQ8_K* const* ab,
-                                           __m256* acc) {
-        q5_k_superblock<R>(b, ab, acc);
+}
+
+// t.n_w (1..kMaxWeightRows) rows × NA tokens, super-block by super-block: each activation
+// super-block is prepared once for all groups, each group's accumulator lives across them.
+template <typename Kind, int NA>
+void tile_fixed_tokens(const Tile& t) {
+    using Block = typename Kind::Block;
+    constexpr int kRows = kGroupRows<NA>;
+    const int n_groups = (t.n_w + kRows - 1) / kRows;
+    const BlockQ8_K* act[NA];
+    for (int j = 0; j < NA; ++j) act[j] = act_row(t.a, t.act_stride, j);
+    const Block* rows[kMaxWeightRows];
+    for (int r = 0; r < t.n_w; ++r) {
+        rows[r] = reinterpret_cast<const Block*>(t.w + t.w_stride * static_cast<size_t>(r));
     }
-};
-template <int R>
-struct Q6K {
-    [[gnu::always_inline]] static void run(const BlockQ6_K& b, const BlockQ8_K* const* ab,
-                                           __m256* acc) {
-        q6_k_superblock<R>(b, ab, acc);
+    __m128 acc[kMaxWeightRows];
+    for (__m128& a : acc) a = _mm_setzero_ps();
+    const int64_t n_blocks = t.n / kQKK;
+    for (int64_t ib = 0; ib < n_blocks; ++ib) {
+        if constexpr (NA == 1) {
+            if (ib + kPrefetchBlocks < n_blocks) {
+                for (int r = 0; r < t.n_w; ++r) prefetch_block(rows[r] + ib + kPrefetchBlocks);
+            }
+        }
+        const ActBlocks<NA> ab = act_blocks<NA, Kind::kMinTerm>(act, ib);
+        for (int g = 0; g < n_groups; ++g) {
+            const int r0 = g * kRows;
+            const Block* wb[kRows];
+#pragma GCC unroll 4
+            for (int r = 0; r < kRows; ++r) wb[r] = rows[std::min(r0 + r, t.n_w - 1)] + ib;
+            run_group<Kind, NA>(std::min(kRows, t.n_w - r0), wb, ab, acc[g]);
+        }
     }
-};
+    store_tile<NA>(acc, n_groups, t);
+}
+
+// Any n_w × n_act, in tiles of at most kMaxWeightRows × kMaxActRows.
+template <typename Kind>
+void tile_any(const Tile& whole, int n_act) {
+    static_assert(kMaxActRows == 4 && kMaxWeightRows == 4);
+    for (int r0 = 0; r0 < whole.n_w; r0 += kMaxWeightRows) {
+        for (int j0 = 0; j0 < n_act; j0 += kMaxActRows) {
+            Tile t = whole;
+            t.w = whole.w + whole.w_stride * static_cast<size_t>(r0);
+            t.n_w = std::min(whole.n_w - r0, kMaxWeightRows);
+            t.a = whole.a + whole.act_stride * static_cast<size_t>(j0);
+            t.out = whole.out + whole.out_stride * static_cast<size_t>(r0) + j0;
+            switch (std::min(n_act - j0, kMaxActRows)) {
+                case 1: tile_fixed_tokens<Kind, 1>(t); break;
+                case 2: tile_fixed_tokens<Kind, 2>(t); break;
+                case 3: tile_fixed_tokens<Kind, 3>(t); break;
+                default: tile_fixed_tokens<Kind, 4>(t); break;
+            }
+        }
+    }
+}
+
+template <typename Kind>
+float dot_one(int64_t n, const void* w, const void* a) {
+    float out = 0.0f;
+    tile_fixed_tokens<Kind, 1>(Tile{.n = n,
+                                    .w = static_cast<const uint8_t*>(w),
+                                    .n_w = 1,
+                                    .a = static_cast<const uint8_t*>(a),
+                                    .out = &out,
+                                    .out_stride = 1});
+    return out;
+}
+
+template <typename Kind>
+void dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, int n_act, float* out) {
+    tile_any<Kind>(Tile{.n = n,
+                        .w = static_cast<const uint8_t*>(w),
+                        .n_w = 1,
+                        .a = static_cast<const uint8_t*>(a),
+                        .act_stride = act_stride,
+                        .out = out,
+                        .out_stride = 1},
+                   n_act);
+}
+
+template <typename Kind>
+void dot_tile(int64_t n, const void* w, size_t w_stride, int n_w, const void* a, size_t act_stride,
+              int n_act, float* out, size_t out_stride) {
+    tile_any<Kind>(Tile{.n = n,
+                        .w = static_cast<const uint8_t*>(w),
+                        .w_stride = w_stride,
+                        .n_w = n_w,
+                        .a = static_cast<const uint8_t*>(a),
+                        .act_stride = act_stride,
+                        .out = out,
+                        .out_stride = out_stride},
+                   n_act);
+}
 
 }  // namespace
 
@@ -395,46 +649,58 @@ void quantize_row_q8_k(const float* x, void* y, int64_t n) {
 }
 
 float vec_dot_q4_k_q8_k(int64_t n, const void* w, const void* a) {
-    float out = 0.0f;
-    dot_rows<BlockQ4_K, 1, Q4K<1>::run>(n, w, a, 0, &out);
-    return out;
+    return dot_one<Q4K>(n, w, a);
 }
 
 float vec_dot_q5_k_q8_k(int64_t n, const void* w, const void* a) {
-    float out = 0.0f;
-    dot_rows<BlockQ5_K, 1, Q5K<1>::run>(n, w, a, 0, &out);
-    return out;
+    return dot_one<Q5K>(n, w, a);
 }
 
 float vec_dot_q6_k_q8_k(int64_t n, const void* w, const void* a) {
-    float out = 0.0f;
-    dot_rows<BlockQ6_K, 1, Q6K<1>::run>(n, w, a, 0, &out);
-    return out;
+    return dot_one<Q6K>(n, w, a);
 }
 
 void vec_dot_rows_q4_k_q8_k(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                             float* out) {
-    dot_rows_any<BlockQ4_K, Q4K>(n, w, a, act_stride, n_act, out);
+    dot_rows<Q4K>(n, w, a, act_stride, n_act, out);
 }
 
 void vec_dot_rows_q5_k_q8_k(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                             float* out) {
-    dot_rows_any<BlockQ5_K, Q5K>(n, w, a, act_stride, n_act, out);
+    dot_rows<Q5K>(n, w, a, act_stride, n_act, out);
 }
 
 void vec_dot_rows_q6_k_q8_k(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                             float* out) {
-    dot_rows_any<BlockQ6_K, Q6K>(n, w, a, act_stride, n_act, out);
+    dot_rows<Q6K>(n, w, a, act_stride, n_act, out);
+}
+
+void vec_dot_tile_q4_k_q8_k(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    dot_tile<Q4K>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+
+void vec_dot_tile_q5_k_q8_k(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    dot_tile<Q5K>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+
+void vec_dot_tile_q6_k_q8_k(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    dot_tile<Q6K>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
 }
 
 void add_k_kernels(KernelTable& t) {
     t[TensorType::Q8_K].quantize_row = quantize_row_q8_k;
     t[TensorType::Q4_K].vec_dot = vec_dot_q4_k_q8_k;
     t[TensorType::Q4_K].vec_dot_rows = vec_dot_rows_q4_k_q8_k;
+    t[TensorType::Q4_K].vec_dot_tile = vec_dot_tile_q4_k_q8_k;
     t[TensorType::Q5_K].vec_dot = vec_dot_q5_k_q8_k;
     t[TensorType::Q5_K].vec_dot_rows = vec_dot_rows_q5_k_q8_k;
+    t[TensorType::Q5_K].vec_dot_tile = vec_dot_tile_q5_k_q8_k;
     t[TensorType::Q6_K].vec_dot = vec_dot_q6_k_q8_k;
     t[TensorType::Q6_K].vec_dot_rows = vec_dot_rows_q6_k_q8_k;
+    t[TensorType::Q6_K].vec_dot_tile = vec_dot_tile_q6_k_q8_k;
 }
 
 }  // namespace glmserve::kernels::avx2

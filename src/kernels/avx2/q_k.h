@@ -1,5 +1,6 @@
 // AVX2 kernels for the 256-element K-quant super-blocks: the Q8_K activation quantizer and the
-// Q4_K, Q5_K and Q6_K dot products with Q8_K activations (one row and up to kMaxActRows rows).
+// Q4_K, Q5_K and Q6_K dot products with Q8_K activations (one pair, one weight row × up to
+// kMaxActRows activation rows, and tiles of up to kMaxWeightRows × kMaxActRows).
 //
 // Compiled with -mavx2 -mfma -mf16c (src/kernels/CMakeLists.txt); call them only through a
 // KernelTable that dispatch built for a CPU with has_avx2_level(). Including this header is
@@ -8,13 +9,12 @@
 // Contracts against the scalar specification (kernels/ref/q_k.cpp):
 //   - quantize_row_q8_k is bit-identical to ref::quantize_row_q8_k (d, qs and bsums).
 //   - vec_dot_* compute the same exact per-super-block integer sums as ref (sub-block scales
-//     applied in int32, the Q4_K/Q5_K min term from the Q8_K bsums) and differ from ref only in
-//     the float part: the int32 partial sums are kept in 8 lanes, scaled with FMA into 8 float
-//     lanes across super-blocks and summed horizontally once at the end. Q6_K takes its
-//     "- 32" offset through the bsums (Σ sc·(q-32)·a = Σ sc·q·a - 32·Σ sc·bsum), which equals
-//     ref's integer sum for every Q8_K block whose bsums are its group sums (all our quantizer
-//     makes).
-//   - vec_dot_rows_* give, for every row, the same bits as vec_dot_* (KernelTable contract).
+//     applied in int32, the Q4_K/Q5_K min term from the Q8_K bsums) and then ref's float steps
+//     in ref's order, so they return ref's bits. Q6_K takes its "- 32" offset through the
+//     bsums (Σ sc·(q-32)·a = Σ sc·q·a - 32·Σ sc·bsum), which equals ref's integer sum for every
+//     Q8_K block whose bsums are its group sums (all our quantizer makes).
+//   - vec_dot_rows_* and vec_dot_tile_* give, for every pair, the same bits as vec_dot_*
+//     (KernelTable contract): they are the same code with more pairs per register.
 // n is a multiple of 256 (no tail exists for these formats); n = 0 gives 0.
 // Kernels never allocate, lock or log. Thread: pure functions over caller-owned buffers.
 #pragma once
@@ -43,8 +43,18 @@ void vec_dot_rows_q5_k_q8_k(int64_t n, const void* w, const void* a, size_t act_
 void vec_dot_rows_q6_k_q8_k(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                             float* out);
 
-// Sets quantize_row of Q8_K and vec_dot / vec_dot_rows of Q4_K, Q5_K and Q6_K; every other
-// entry and field (supported, vec_dot_type, dequantize_row, other types) is left as it is.
+// n_w (1..kMaxWeightRows) weight rows w_stride bytes apart × n_act (1..kMaxActRows) Q8_K rows:
+// out[r * out_stride + j] = vec_dot_*(n, w + r * w_stride, a + j * act_stride), bit for bit.
+// Writes exactly those n_w × n_act floats. Larger counts are split into such tiles.
+void vec_dot_tile_q4_k_q8_k(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+void vec_dot_tile_q5_k_q8_k(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+void vec_dot_tile_q6_k_q8_k(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+
+// Sets quantize_row of Q8_K and vec_dot / vec_dot_rows / vec_dot_tile of Q4_K, Q5_K and Q6_K; every
+// other entry and field (supported, vec_dot_type, dequantize_row, other types) is left as it is.
 void add_k_kernels(KernelTable& t);
 
 }  // namespace glmserve::kernels::avx2

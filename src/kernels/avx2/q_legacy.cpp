@@ -19,6 +19,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -70,12 +72,13 @@ inline float hmax(__m256 v) {
     return _mm_cvtss_f32(m);
 }
 
-// 16 packed bytes -> 32 bytes: low nibbles (elements 0..15), then high nibbles (16..31).
+// 16 packed bytes -> 32 bytes: low nibbles (elements 0..15), then high nibbles (16..31). The
+// broadcast is a load; shifting only the high 128 bits by 4 brings their high nibbles down.
 inline __m256i unpack_nibbles(const uint8_t* qs) {
-    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
     const __m256i both =
-        _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+    return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)),
+                            _mm256_set1_epi8(0x0F));
 }
 
 // The little-endian uint32 qh of a Q5 block -> 32 bytes, byte j = 0xFF when bit j is set.
@@ -90,6 +93,12 @@ inline __m256i bits_to_bytes(const uint8_t* qh_bytes) {
     // ... and keeps bit j % 8 of it.
     const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ULL));
     return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// A Q5 block's raw quants (0..31): the nibbles, plus 16 where the qh bit is set.
+inline __m256i five_bit_quants(const uint8_t* qs, const uint8_t* qh) {
+    return _mm256_or_si256(unpack_nibbles(qs),
+                           _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
 }
 
 // ---- quantize ----
@@ -144,13 +153,36 @@ inline Q8Block quantize_block_q8(const float* x) {
 }
 
 // ---- dot products ----
+//
+// The result every dot product here computes, bit for bit (vec_dot, vec_dot_rows and
+// vec_dot_tile alike), for weight row r and activation row c: per block, in order,
+//   S_lo, S_hi = the exact int sums of q_w q_a over elements 0..15 and 16..31
+//   d          = d_w * d_a (exact: two fp16 significands fit in a float's)
+//   A_lo = fma(d, S_lo, A_lo),  A_hi = fma(d, S_hi, A_hi)    (both start at +0)
+//   formats with a min, then: A_lo = fma(m_w, s_a, A_lo),  A_hi = fma(m_w, 0, A_hi)
+// and out = A_lo + A_hi. (fma(m_w, 0, A_hi) is A_hi for a finite m_w; it is there because the
+// min term is added to a whole vector whose high half of s_a is 0.)
+// Each (r, c) owns one float lane in each 128-bit half of an accumulator: A_lo in the low half,
+// A_hi in the same lane of the high half. With two or more activation rows, the activation rows
+// fill the lanes and each weight row has its own accumulator; with one activation row (a GEMV),
+// up to four weight rows fill the lanes of one accumulator. The int sums are exact in any order
+// and every lane sees the same float operations, so the layouts agree bit for bit.
 
-// Per weight format: the block layout, its activation block, and the quants of one block as
-// 32 bytes — signed q - offset for the formats without a min, unsigned q for those with one.
+// Per weight format: the block layout, its activation block, and how one block's quants enter
+// _mm256_maddubs_epi16 (unsigned bytes times signed activation bytes, adjacent pairs summed to
+// int16):
+//   kSigned (Q8_0, q in -128..127): maddubs takes |q_w| and the activations with q_w's signs;
+//     its pair sums reach 2 * 128 * 127 = 32512, so they are widened to int32 before any other
+//     addition.
+//   otherwise the raw quants (0..15 or 0..31) are the unsigned operand as they are; q - kOffset
+//     (Q4_0, Q5_0) comes from subtracting kOffset * Σ q_a. Pair sums are at most 2 * 31 * 127 =
+//     7874, so four of them (8 products: 31496, offset sums 8 * 16 * 127 = 16256) fit an int16.
 struct Q8_0Weights {
     using Block = BlockQ8_0;
     using Act = BlockQ8_0;
     static constexpr bool kHasMin = false;
+    static constexpr bool kSigned = true;
+    static constexpr int kOffset = 0;
     static __m256i quants(const uint8_t* b) { return load_32_bytes(b + offsetof(Block, qs)); }
 };
 
@@ -158,21 +190,19 @@ struct Q4_0Weights {
     using Block = BlockQ4_0;
     using Act = BlockQ8_0;
     static constexpr bool kHasMin = false;
-    static __m256i quants(const uint8_t* b) {
-        return _mm256_sub_epi8(unpack_nibbles(b + offsetof(Block, qs)), _mm256_set1_epi8(8));
-    }
+    static constexpr bool kSigned = false;
+    static constexpr int kOffset = 8;
+    static __m256i quants(const uint8_t* b) { return unpack_nibbles(b + offsetof(Block, qs)); }
 };
 
 struct Q5_0Weights {
     using Block = BlockQ5_0;
     using Act = BlockQ8_0;
     static constexpr bool kHasMin = false;
-    // q - 16 = nibble when bit 4 is set, else nibble - 16, whose int8 bits are nibble | 0xF0.
+    static constexpr bool kSigned = false;
+    static constexpr int kOffset = 16;
     static __m256i quants(const uint8_t* b) {
-        const __m256i high = bits_to_bytes(b + offsetof(Block, qh));
-        return _mm256_or_si256(
-            unpack_nibbles(b + offsetof(Block, qs)),
-            _mm256_andnot_si256(high, _mm256_set1_epi8(static_cast<char>(0xF0))));
+        return five_bit_quants(b + offsetof(Block, qs), b + offsetof(Block, qh));
     }
 };
 
@@ -180,6 +210,8 @@ struct Q4_1Weights {
     using Block = BlockQ4_1;
     using Act = BlockQ8_1;
     static constexpr bool kHasMin = true;
+    static constexpr bool kSigned = false;
+    static constexpr int kOffset = 0;
     static __m256i quants(const uint8_t* b) { return unpack_nibbles(b + offsetof(Block, qs)); }
 };
 
@@ -187,76 +219,253 @@ struct Q5_1Weights {
     using Block = BlockQ5_1;
     using Act = BlockQ8_1;
     static constexpr bool kHasMin = true;
+    static constexpr bool kSigned = false;
+    static constexpr int kOffset = 0;
     static __m256i quants(const uint8_t* b) {
-        const __m256i high = bits_to_bytes(b + offsetof(Block, qh));
-        return _mm256_or_si256(unpack_nibbles(b + offsetof(Block, qs)),
-                               _mm256_and_si256(high, _mm256_set1_epi8(0x10)));
+        return five_bit_quants(b + offsetof(Block, qs), b + offsetof(Block, qh));
     }
 };
 
-// 8 exact int32 partial sums of unsigned u[j] * signed s[j].
-inline __m256i dot_bytes(__m256i u, __m256i s) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+// One weight block as maddubs operands: the unsigned bytes, and (kSigned) the quants whose
+// signs go onto the activations.
+struct WeightQuants {
+    __m256i u;
+    __m256i sign;
+};
+
+template <class W>
+inline WeightQuants weight_quants(const uint8_t* block) {
+    const __m256i q = W::quants(block);
+    if constexpr (W::kSigned) return {_mm256_sign_epi8(q, q), q};
+    return {q, q};
 }
 
-// out[j] = Σ_blocks d_w d_a Σ q_w q_a (+ m_w s_a) for NAct activation rows. vec_dot is NAct = 1
-// of this same body, so every row's instruction sequence, and result, is the same as vec_dot's.
-template <class W, int NAct>
-void dot_rows(int64_t n, const uint8_t* w, const uint8_t* a, size_t act_stride, float* out) {
-    using Act = typename W::Act;
-    __m256 acc[NAct];
-    float acc_min[NAct];  // Σ m_w s_a (formats with a min only)
-    for (int j = 0; j < NAct; ++j) {
-        acc[j] = _mm256_setzero_ps();
-        acc_min[j] = 0.0f;
+// The 16 int16 pair sums q_w[2k] q_a[2k] + q_w[2k+1] q_a[2k+1] (before the kOffset correction).
+template <class W>
+inline __m256i pair_sums(const WeightQuants& w, __m256i q_a) {
+    if constexpr (W::kSigned) return _mm256_maddubs_epi16(w.u, _mm256_sign_epi8(q_a, w.sign));
+    return _mm256_maddubs_epi16(w.u, q_a);
+}
+
+// Four vectors -> per 128-bit half [v0 v1 v2 v3], each the sum of its own vector's elements in
+// that half; hadd keeps the halves apart, which is what makes lane i of the low half S_lo.
+inline __m256i hadd4_epi16(const __m256i (&v)[4]) {
+    return _mm256_hadd_epi16(_mm256_hadd_epi16(v[0], v[1]), _mm256_hadd_epi16(v[2], v[3]));
+}
+
+inline __m256i hadd4_epi32(const __m256i (&v)[4]) {
+    return _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+}
+
+// For kOffset formats: hadd4_epi16 of kOffset * (pair sums of q_a), per item's activations.
+template <class W>
+inline __m256i offset_sums(const __m256i (&q_a)[4]) {
+    if constexpr (W::kOffset == 0) {
+        return _mm256_setzero_si256();
+    } else {
+        const __m256i offset = _mm256_set1_epi8(W::kOffset);
+        const __m256i m[4] = {
+            _mm256_maddubs_epi16(offset, q_a[0]), _mm256_maddubs_epi16(offset, q_a[1]),
+            _mm256_maddubs_epi16(offset, q_a[2]), _mm256_maddubs_epi16(offset, q_a[3])};
+        return hadd4_epi16(m);
     }
-    for (int64_t ib = 0; ib < n / kQK; ++ib) {
-        const uint8_t* wb = w + ib * sizeof(typename W::Block);
-        const __m256i q_w = W::quants(wb);
-        const float d_w = load_half(wb + offsetof(typename W::Block, d));
-        float m_w = 0.0f;
-        if constexpr (W::kHasMin) m_w = load_half(wb + offsetof(typename W::Block, m));
+}
+
+// Pair sums of four (weight, activation) items -> int32 [S(0) S(1) S(2) S(3)] in each half:
+// S_lo of each item in the low half, S_hi in the high half (exact, see the traits).
+template <class W>
+inline __m256i item_sums(const __m256i (&p)[4], __m256i offsets) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    if constexpr (W::kSigned) {
+        const __m256i wide[4] = {_mm256_madd_epi16(p[0], ones), _mm256_madd_epi16(p[1], ones),
+                                 _mm256_madd_epi16(p[2], ones), _mm256_madd_epi16(p[3], ones)};
+        return hadd4_epi32(wide);
+    } else {
+        __m256i h = hadd4_epi16(p);
+        if constexpr (W::kOffset != 0) h = _mm256_sub_epi16(h, offsets);
+        return _mm256_madd_epi16(h, ones);
+    }
+}
+
+// The fp16 fields at p, p + stride, ... (N <= 4 of them) as floats in lanes 0..N-1 of both
+// 128-bit halves (lanes N..3 are 0): one conversion for all of them.
+template <int N>
+inline __m256 load_halves(const uint8_t* p, size_t stride) {
+    uint64_t bits = 0;
 #pragma GCC unroll 4
-        for (int j = 0; j < NAct; ++j) {
-            const uint8_t* ab = a + j * act_stride + ib * sizeof(Act);
-            const __m256i q_a = load_32_bytes(ab + offsetof(Act, qs));
-            __m256i sums;
-            if constexpr (W::kHasMin) {
-                sums = dot_bytes(q_w, q_a);  // q_w in 0..31 is already unsigned
-                acc_min[j] = std::fma(m_w, load_half(ab + offsetof(Act, s)), acc_min[j]);
+    for (int i = 0; i < N; ++i) {
+        uint16_t h = 0;
+        std::memcpy(&h, p + static_cast<size_t>(i) * stride, sizeof(h));
+        bits |= uint64_t{h} << (16 * i);
+    }
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(bits)));
+    return _mm256_set_m128(f, f);
+}
+
+inline __m256 low_half_only(__m256 v) {
+    return _mm256_blend_ps(v, _mm256_setzero_ps(), 0xF0);
+}
+
+// One block's step of the canonical sums for every lane: acc += d * S, then m_w * s_a.
+template <class W>
+inline __m256 accumulate(__m256 acc, __m256 d, __m256i sums, __m256 m_w, __m256 s_a) {
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
+    if constexpr (W::kHasMin) acc = _mm256_fmadd_ps(m_w, s_a, acc);
+    return acc;
+}
+
+// A_lo + A_hi of the four lanes.
+inline __m128 lane_results(__m256 acc) {
+    return _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+}
+
+// Blocks ahead of the current one that the GEMV body asks the caches for: far enough to cover
+// memory latency at its rate, near enough to stay in the rows it reads.
+constexpr int64_t kPrefetchBlocks = 16;
+
+// R weight rows against one activation row (GEMV): the rows fill the lanes of one accumulator.
+template <class W, int R>
+void dot_rows_in_lanes(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, float* out,
+                       size_t out_stride) {
+    using Block = typename W::Block;
+    using Act = typename W::Act;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / kQK; ++ib) {
+        const uint8_t* ab = a + ib * sizeof(Act);
+        const uint8_t* wb = w + ib * sizeof(Block);
+        const __m256i q_a = load_32_bytes(ab + offsetof(Act, qs));
+        const __m256i q_a4[4] = {q_a, q_a, q_a, q_a};
+        __m256i p[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; ++r) {
+            const uint8_t* row = wb + static_cast<size_t>(r) * w_stride;
+            if (r < R) {
+                _mm_prefetch(reinterpret_cast<const char*>(row + kPrefetchBlocks * sizeof(Block)),
+                             _MM_HINT_T0);
+                p[r] = pair_sums<W>(weight_quants<W>(row), q_a);
             } else {
-                sums = dot_bytes(_mm256_sign_epi8(q_w, q_w), _mm256_sign_epi8(q_a, q_w));
+                p[r] = p[R - 1];  // ignored lanes
             }
-            const __m256 d = _mm256_set1_ps(d_w * load_half(ab + offsetof(Act, d)));
-            acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc[j]);
+        }
+        const __m256 d = _mm256_mul_ps(load_halves<R>(wb + offsetof(Block, d), w_stride),
+                                       _mm256_set1_ps(load_half(ab + offsetof(Act, d))));
+        __m256 m_w = _mm256_setzero_ps();
+        __m256 s_a = _mm256_setzero_ps();
+        if constexpr (W::kHasMin) {
+            m_w = load_halves<R>(wb + offsetof(Block, m), w_stride);
+            s_a = low_half_only(_mm256_set1_ps(load_half(ab + offsetof(Act, s))));
+        }
+        acc = accumulate<W>(acc, d, item_sums<W>(p, offset_sums<W>(q_a4)), m_w, s_a);
+    }
+    alignas(16) float res[4];
+    _mm_store_ps(res, lane_results(acc));
+    for (int r = 0; r < R; ++r) out[static_cast<size_t>(r) * out_stride] = res[r];
+}
+
+// R weight rows against C >= 2 activation rows: the activation rows fill the lanes, one
+// accumulator per weight row; each weight block is unpacked once for all C.
+template <class W, int R, int C>
+void dot_acts_in_lanes(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a,
+                       size_t a_stride, float* out, size_t out_stride) {
+    using Block = typename W::Block;
+    using Act = typename W::Act;
+    __m256 acc[R];
+    for (__m256& v : acc) v = _mm256_setzero_ps();
+    for (int64_t ib = 0; ib < n / kQK; ++ib) {
+        const uint8_t* ab = a + ib * sizeof(Act);
+        __m256i q_a[4];
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+            q_a[c] = c < C
+                         ? load_32_bytes(ab + static_cast<size_t>(c) * a_stride + offsetof(Act, qs))
+                         : q_a[C - 1];  // ignored lanes
+        }
+        const __m256i offsets = offset_sums<W>(q_a);
+        const __m256 d_a = load_halves<C>(ab + offsetof(Act, d), a_stride);
+        __m256 s_a = _mm256_setzero_ps();
+        if constexpr (W::kHasMin)
+            s_a = low_half_only(load_halves<C>(ab + offsetof(Act, s), a_stride));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const uint8_t* wb = w + static_cast<size_t>(r) * w_stride + ib * sizeof(Block);
+            const WeightQuants q_w = weight_quants<W>(wb);
+            __m256i p[4];
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; ++c) p[c] = c < C ? pair_sums<W>(q_w, q_a[c]) : p[C - 1];
+            const __m256 d = _mm256_mul_ps(_mm256_set1_ps(load_half(wb + offsetof(Block, d))), d_a);
+            __m256 m_w = _mm256_setzero_ps();
+            if constexpr (W::kHasMin) m_w = _mm256_set1_ps(load_half(wb + offsetof(Block, m)));
+            acc[r] = accumulate<W>(acc[r], d, item_sums<W>(p, offsets), m_w, s_a);
         }
     }
-    for (int j = 0; j < NAct; ++j) out[j] = hsum(acc[j]) + acc_min[j];
+    for (int r = 0; r < R; ++r) {
+        float* dst = out + static_cast<size_t>(r) * out_stride;
+        if constexpr (C == 4) {
+            _mm_storeu_ps(dst, lane_results(acc[r]));
+        } else {
+            alignas(16) float res[4];
+            _mm_store_ps(res, lane_results(acc[r]));
+            for (int c = 0; c < C; ++c) dst[c] = res[c];
+        }
+    }
+}
+
+// An R x C tile body; the lane layout is chosen by C (see the top of this section).
+using TileBody = void (*)(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a,
+                          size_t a_stride, float* out, size_t out_stride);
+
+template <class W, int R, int C>
+void dot_tile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride,
+              float* out, size_t out_stride) {
+    if constexpr (C == 1) {
+        dot_rows_in_lanes<W, R>(n, w, w_stride, a, out, out_stride);
+    } else {
+        dot_acts_in_lanes<W, R, C>(n, w, w_stride, a, a_stride, out, out_stride);
+    }
+}
+
+static_assert(kMaxWeightRows == 4 && kMaxActRows == 4, "the bodies below are 1..4 x 1..4");
+
+template <class W, int R>
+constexpr std::array<TileBody, 4> kTileRow = {dot_tile<W, R, 1>, dot_tile<W, R, 2>,
+                                              dot_tile<W, R, 3>, dot_tile<W, R, 4>};
+
+// kTileBodies<W>[R - 1][C - 1]
+template <class W>
+constexpr std::array<std::array<TileBody, 4>, 4> kTileBodies = {kTileRow<W, 1>, kTileRow<W, 2>,
+                                                                kTileRow<W, 3>, kTileRow<W, 4>};
+
+// Fixed-size bodies keep the unpacked weight blocks and the accumulators in registers. Larger
+// counts (outside the contract) are done kMaxWeightRows x kMaxActRows at a time.
+template <class W>
+void vec_dot_tile(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                  size_t a_stride, int n_act, float* out, size_t out_stride) {
+    const auto* wp = static_cast<const uint8_t*>(w);
+    const auto* ap = static_cast<const uint8_t*>(a);
+    for (int r0 = 0; r0 < n_w; r0 += kMaxWeightRows) {
+        const int rows = std::min(kMaxWeightRows, n_w - r0);
+        for (int c0 = 0; c0 < n_act; c0 += kMaxActRows) {
+            const int cols = std::min(kMaxActRows, n_act - c0);
+            kTileBodies<W>[rows - 1][cols - 1](n, wp + static_cast<size_t>(r0) * w_stride, w_stride,
+                                               ap + static_cast<size_t>(c0) * a_stride, a_stride,
+                                               out + static_cast<size_t>(r0) * out_stride + c0,
+                                               out_stride);
+        }
+    }
 }
 
 template <class W>
 float vec_dot(int64_t n, const void* w, const void* a) {
     float out = 0.0f;
-    dot_rows<W, 1>(n, static_cast<const uint8_t*>(w), static_cast<const uint8_t*>(a), 0, &out);
+    dot_tile<W, 1, 1>(n, static_cast<const uint8_t*>(w), 0, static_cast<const uint8_t*>(a), 0, &out,
+                      1);
     return out;
 }
 
-// Fixed-count bodies keep the unpacked weight block and the accumulators in registers. More
-// than kMaxActRows rows (outside the contract) are done kMaxActRows at a time.
 template <class W>
 void vec_dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                   float* out) {
-    const auto* wp = static_cast<const uint8_t*>(w);
-    const auto* ap = static_cast<const uint8_t*>(a);
-    for (int j0 = 0; j0 < n_act; j0 += kMaxActRows) {
-        const uint8_t* a_rows = ap + static_cast<size_t>(j0) * act_stride;
-        switch (n_act - j0) {
-            case 1: dot_rows<W, 1>(n, wp, a_rows, act_stride, out + j0); break;
-            case 2: dot_rows<W, 2>(n, wp, a_rows, act_stride, out + j0); break;
-            case 3: dot_rows<W, 3>(n, wp, a_rows, act_stride, out + j0); break;
-            default: dot_rows<W, 4>(n, wp, a_rows, act_stride, out + j0); break;
-        }
-    }
+    vec_dot_tile<W>(n, w, 0, 1, a, act_stride, n_act, out, 0);
 }
 
 }  // namespace
@@ -320,19 +529,41 @@ void vec_dot_rows_q5_1_q8_1(int64_t n, const void* w, const void* a, size_t act_
     vec_dot_rows<Q5_1Weights>(n, w, a, act_stride, n_act, out);
 }
 
+void vec_dot_tile_q8_0_q8_0(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    vec_dot_tile<Q8_0Weights>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+void vec_dot_tile_q4_0_q8_0(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    vec_dot_tile<Q4_0Weights>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+void vec_dot_tile_q5_0_q8_0(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    vec_dot_tile<Q5_0Weights>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+void vec_dot_tile_q4_1_q8_1(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    vec_dot_tile<Q4_1Weights>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+void vec_dot_tile_q5_1_q8_1(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride) {
+    vec_dot_tile<Q5_1Weights>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+}
+
 void add_legacy_kernels(KernelTable& t) {
     using T = TensorType;
     t[T::Q8_0].quantize_row = quantize_row_q8_0;
     t[T::Q8_1].quantize_row = quantize_row_q8_1;
-    const auto set_dot = [&t](T type, VecDotFn dot, VecDotRowsFn rows) {
+    const auto set_dot = [&t](T type, VecDotFn dot, VecDotRowsFn rows, VecDotTileFn tile) {
         t[type].vec_dot = dot;
         t[type].vec_dot_rows = rows;
+        t[type].vec_dot_tile = tile;
     };
-    set_dot(T::Q8_0, vec_dot_q8_0_q8_0, vec_dot_rows_q8_0_q8_0);
-    set_dot(T::Q4_0, vec_dot_q4_0_q8_0, vec_dot_rows_q4_0_q8_0);
-    set_dot(T::Q5_0, vec_dot_q5_0_q8_0, vec_dot_rows_q5_0_q8_0);
-    set_dot(T::Q4_1, vec_dot_q4_1_q8_1, vec_dot_rows_q4_1_q8_1);
-    set_dot(T::Q5_1, vec_dot_q5_1_q8_1, vec_dot_rows_q5_1_q8_1);
+    set_dot(T::Q8_0, vec_dot_q8_0_q8_0, vec_dot_rows_q8_0_q8_0, vec_dot_tile_q8_0_q8_0);
+    set_dot(T::Q4_0, vec_dot_q4_0_q8_0, vec_dot_rows_q4_0_q8_0, vec_dot_tile_q4_0_q8_0);
+    set_dot(T::Q5_0, vec_dot_q5_0_q8_0, vec_dot_rows_q5_0_q8_0, vec_dot_tile_q5_0_q8_0);
+    set_dot(T::Q4_1, vec_dot_q4_1_q8_1, vec_dot_rows_q4_1_q8_1, vec_dot_tile_q4_1_q8_1);
+    set_dot(T::Q5_1, vec_dot_q5_1_q8_1, vec_dot_rows_q5_1_q8_1, vec_dot_tile_q5_1_q8_1);
 }
 
 }  // namespace glmserve::kernels::avx2

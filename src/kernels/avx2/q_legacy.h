@@ -49,8 +49,21 @@ void vec_dot_rows_q4_1_q8_1(int64_t n, const void* w, const void* a, size_t act_
 void vec_dot_rows_q5_1_q8_1(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                             float* out);
 
+// out[r * out_stride + c] = vec_dot_*(n, w + r * w_stride, a + c * act_stride) for r < n_w
+// and c < n_act (each 1..4: KernelTable::VecDotTileFn).
+void vec_dot_tile_q8_0_q8_0(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+void vec_dot_tile_q4_0_q8_0(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+void vec_dot_tile_q5_0_q8_0(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+void vec_dot_tile_q4_1_q8_1(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+void vec_dot_tile_q5_1_q8_1(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
+                            size_t act_stride, int n_act, float* out, size_t out_stride);
+
 // Overrides in `t`: quantize_row of Q8_0 (weights and activations share it) and Q8_1, and
-// vec_dot / vec_dot_rows of Q8_0, Q4_0, Q5_0, Q4_1, Q5_1. Every other field is kept.
+// vec_dot / vec_dot_rows / vec_dot_tile of Q8_0, Q4_0, Q5_0, Q4_1, Q5_1. Every other field is kept.
 void add_legacy_kernels(KernelTable& t);
 
 }  // namespace glmserve::kernels::avx2

@@ -7,10 +7,18 @@
 //     heads (8 chains), and axpy_f16_tile keeps a block of the group's outputs in registers
 //     (R heads × V vectors, R·V = 8 chains) across every V row of the tile, so the outputs are
 //     loaded and stored once per tile instead of once per position.
+// The decoder's element-wise ops (exp, add, rms_norm, swiglu) stream rows of n_embd or n_ff
+// floats. exp is a Cody-Waite reduction x = k·ln2 + r, |r| <= ln2/2, a degree-7 Taylor
+// polynomial for e^r (truncation below 2^-27 relative) and a scaling by 2^k done in two halves,
+// so that k in [-150, 128] (the whole float range, subnormal results included) needs no special
+// case. Element-wise tails go through the same 8-lane code on a stack copy, so an element's
+// result never depends on where it sits in the row (nor, for the decoder, on the batch).
 // Thread: pure functions.
 #include "kernels/avx2/vector_ops.h"
 
 #include <immintrin.h>
+
+#include <cmath>
 
 namespace glmserve::kernels::avx2 {
 
@@ -112,6 +120,58 @@ inline void axpy_y_rows(int64_t n, F16Rows x, const float* a, int64_t n_y, float
     }
 }
 
+// e^x for 8 lanes (see the file comment). Clamping to [-104, 89] keeps k in [-150, 128]
+// without changing any result: below -103.98 e^x rounds to +0, above 88.73 to +inf. The
+// operand order of max/min lets a NaN through (they return the second operand on NaN).
+inline __m256 exp8(__m256 x) {
+    constexpr float kLn2Hi = 0.693359375f;     // ln 2 to 9 bits: k·kLn2Hi is exact for |k| < 2^15
+    constexpr float kLn2Lo = -2.12194440e-4f;  // ln 2 - kLn2Hi
+    constexpr float kLog2e = 1.44269504088896341f;
+    x = _mm256_min_ps(_mm256_set1_ps(89.0f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
+    const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Hi), x);  // exact
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(kLn2Lo), r);
+    // e^r = Σ_{j<=7} r^j / j!, Horner from the highest term.
+    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    // 2^k = 2^k1 · 2^k2 with k1 = floor(k / 2), both in [-75, 64]: normal floats built from
+    // their exponent bits. p·2^k1 is exact; the second product rounds only into subnormals.
+    const __m256i ki = _mm256_cvtps_epi32(k);
+    const __m256i k1 = _mm256_srai_epi32(ki, 1);
+    const __m256i k2 = _mm256_sub_epi32(ki, k1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+// silu(g)·u = g / (1 + e^-g) · u for 8 lanes, in ref's order of operations.
+inline __m256 swiglu8(__m256 g, __m256 u) {
+    const __m256 e = exp8(_mm256_xor_ps(g, _mm256_set1_ps(-0.0f)));
+    return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
+}
+
+// Copies the last n < 8 floats of a row into a zero-padded 8-lane buffer and back, so a tail
+// runs the same lane code as the rest of the row.
+struct Tail {
+    alignas(32) float v[8] = {};
+    __m256 load(const float* p, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) v[i] = p[i];
+        return _mm256_load_ps(v);
+    }
+    void store(__m256 x, float* p, int64_t n) {
+        _mm256_store_ps(v, x);
+        for (int64_t i = 0; i < n; ++i) p[i] = v[i];
+    }
+};
+
 }  // namespace
 
 float dot_f32_f16(int64_t n, const float* x, const uint16_t* y) {
@@ -182,12 +242,78 @@ void axpy_f16_tile(int64_t n, F16Rows x, const float* a, int64_t n_y, float* y) 
     }
 }
 
+void exp_f32(int64_t n, const float* x, float* y) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
+    if (i < n) {
+        Tail tail;
+        tail.store(exp8(tail.load(x + i, n - i)), y + i, n - i);
+    }
+}
+
+void add_f32(int64_t n, const float* x, float* y) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
+    }
+    for (; i < n; ++i) y[i] += x[i];
+}
+
+void rms_norm_f32(int64_t n, const float* x, const float* w, float eps, float* y) {
+    if (n <= 0) return;
+    // Σ x² in double as ref: each square is exact in double, so the four 4-lane accumulators
+    // differ from ref's index-order sum only in the double roundings of the additions.
+    __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                      _mm256_setzero_pd()};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 lo = _mm256_loadu_ps(x + i), hi = _mm256_loadu_ps(x + i + 8);
+        const __m256d d[4] = {_mm256_cvtps_pd(_mm256_castps256_ps128(lo)),
+                              _mm256_cvtps_pd(_mm256_extractf128_ps(lo, 1)),
+                              _mm256_cvtps_pd(_mm256_castps256_ps128(hi)),
+                              _mm256_cvtps_pd(_mm256_extractf128_ps(hi, 1))};
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) acc[k] = _mm256_fmadd_pd(d[k], d[k], acc[k]);
+    }
+    const __m256d both =
+        _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, both);
+    double sum_sq = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; i < n; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
+    // From here on the same float operations as ref, so the same mean gives the same bits.
+    const float mean = static_cast<float>(sum_sq / static_cast<double>(n));
+    const float scale = 1.0f / std::sqrt(mean + eps);
+    const __m256 sv = _mm256_set1_ps(scale);
+    for (i = 0; i + 8 <= n; i += 8) {
+        const __m256 scaled = _mm256_mul_ps(_mm256_loadu_ps(x + i), sv);
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(scaled, _mm256_loadu_ps(w + i)));
+    }
+    for (; i < n; ++i) y[i] = x[i] * scale * w[i];
+}
+
+void swiglu_f32(int64_t n, const float* gate, const float* up, float* out) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(out + i, swiglu8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+    }
+    if (i < n) {
+        Tail g, u;
+        const __m256 gv = g.load(gate + i, n - i);
+        g.store(swiglu8(gv, u.load(up + i, n - i)), out + i, n - i);
+    }
+}
+
 void add_vector_kernels(KernelTable& t) {
     t.vec.dot_f32_f16 = dot_f32_f16;
     t.vec.axpy_f16 = axpy_f16;
     t.vec.scale_f32 = scale_f32;
     t.vec.dot_f32_f16_tile = dot_f32_f16_tile;
     t.vec.axpy_f16_tile = axpy_f16_tile;
+    t.vec.exp_f32 = exp_f32;
+    t.vec.add_f32 = add_f32;
+    t.vec.rms_norm_f32 = rms_norm_f32;
+    t.vec.swiglu_f32 = swiglu_f32;
 }
 
 }  // namespace glmserve::kernels::avx2

@@ -92,5 +92,11 @@ void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 void scale_f32(int64_t n, float a, float* y);
 void dot_f32_f16_tile(int64_t n, const float* x, int64_t n_x, F16Rows y, float* out);
 void axpy_f16_tile(int64_t n, F16Rows x, const float* a, int64_t n_y, float* y);
+// The decoder's element-wise ops: std::exp per element; y += x; RMSNorm of one row (squares
+// summed in double); silu(gate)·up with std::exp.
+void exp_f32(int64_t n, const float* x, float* y);
+void add_f32(int64_t n, const float* x, float* y);
+void rms_norm_f32(int64_t n, const float* x, const float* w, float eps, float* y);
+void swiglu_f32(int64_t n, const float* gate, const float* up, float* out);
 
 }  // namespace glmserve::kernels::ref

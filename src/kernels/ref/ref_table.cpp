@@ -43,7 +43,11 @@ KernelTable build_ref_table() {
                           .axpy_f16 = ref::axpy_f16,
                           .scale_f32 = ref::scale_f32,
                           .dot_f32_f16_tile = ref::dot_f32_f16_tile,
-                          .axpy_f16_tile = ref::axpy_f16_tile};
+                          .axpy_f16_tile = ref::axpy_f16_tile,
+                          .exp_f32 = ref::exp_f32,
+                          .add_f32 = ref::add_f32,
+                          .rms_norm_f32 = ref::rms_norm_f32,
+                          .swiglu_f32 = ref::swiglu_f32};
     return t;
 }
 

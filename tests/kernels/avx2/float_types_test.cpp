@@ -5,7 +5,9 @@
 //     stride through all 2^32 float patterns and the special values (NaN payloads, inf,
 //     overflow, subnormals, signed zeros), at lengths that leave every tail size;
 //   - each vec_dot must agree with ref up to float summation order (bound below);
-//   - each vec_dot_rows must equal the same file's vec_dot bit for bit for every row count;
+//   - each vec_dot_rows must equal the same file's vec_dot bit for bit for every row count, and
+//     each vec_dot_tile likewise for every weight-row × activation-row shape, writing only its
+//     tile of the output;
 //   - add_float_kernels must override exactly its entries of a table.
 // Every test skips on a CPU without the avx2 level (AVX2 + FMA + F16C with OS support).
 #include "kernels/avx2/float_types.h"
@@ -31,18 +33,19 @@ using T = TensorType;
 using testing::random_normal;
 
 // vec_dot sums in float where ref sums float products in double. First-order bound on the
-// difference, in units of 2^-24·Σ|w_i·a_i|: each of the 16 lanes adds n/16 exact products
-// (one rounding each), the lanes are combined in 4 roundings, the scalar tail of at most 15
-// terms rounds each product and each sum (30), and ref rounds each product once and its sum
-// once (2). (n/16 + 40) covers all of it; a wrong or missing element, by contrast, moves the
+// difference, in units of 2^-24·Σ|w_i·a_i|: each of the 8 lanes adds n/8 exact products (one
+// rounding each), the lanes are combined in 3 roundings, the scalar tail of at most 7 terms
+// rounds each product and each sum (14), and ref rounds each product once and its sum once
+// (2). (n/8 + 24) covers all of it; a wrong or missing element, by contrast, moves the
 // result by about Σ|w_i·a_i|/n, far above it for the lengths tested.
 double dot_bound(int64_t n, double magnitude) {
-    return (static_cast<double>(n) / 16.0 + 40.0) * std::ldexp(magnitude, -24);
+    return (static_cast<double>(n) / 8.0 + 24.0) * std::ldexp(magnitude, -24);
 }
 
-// Lengths that leave every tail: below one vector, one vector and one step exactly, one more,
-// 16-element steps with a 1..15 tail, and long rows.
-constexpr int64_t kLengths[] = {1, 5, 7, 8, 9, 15, 16, 17, 23, 24, 31, 32, 33, 100, 128, 255, 4099};
+// Lengths that leave every tail: below one vector, one vector, one 32-element step (four
+// vectors) with 0..3 more vectors and a 0..7 element tail, and long rows.
+constexpr int64_t kLengths[] = {1,  5,  7,  8,  9,  15, 16,  17,  23,  24,  31,
+                                32, 33, 40, 47, 64, 65, 100, 128, 255, 4099};
 
 class Avx2FloatTypesTest : public ::testing::Test {
 protected:
@@ -256,6 +259,53 @@ TEST_P(Avx2FloatDotTest, VecDotRowsEqualsVecDotBitForBit) {
     }
 }
 
+// Every tile shape against vec_dot: weight rows and activation rows at strides that are not
+// multiples of 32 bytes, an output stride wider than the tile, and guards around it.
+TEST_P(Avx2FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
+    const T type = GetParam();
+    const KernelTable simd = avx2_table();
+    const size_t elem = type == T::F32 ? 4 : 2;
+    for (const int64_t n : kLengths) {
+        const size_t w_stride = static_cast<size_t>(n) * elem + 5 * elem;
+        const size_t a_stride = static_cast<size_t>(n) * elem + 3 * elem;
+        std::vector<uint8_t> ws(w_stride * kMaxWeightRows), acts(a_stride * kMaxActRows);
+        for (int r = 0; r < kMaxWeightRows; ++r) {
+            const std::vector<uint8_t> w =
+                testing::quantize(ref_kernels(), type, random_normal(n, 40 + r));
+            std::memcpy(ws.data() + r * w_stride, w.data(), w.size());
+        }
+        for (int c = 0; c < kMaxActRows; ++c) {
+            const std::vector<uint8_t> a =
+                testing::quantize(ref_kernels(), type, random_normal(n, 60 + c, 2.0f));
+            std::memcpy(acts.data() + c * a_stride, a.data(), a.size());
+        }
+        float single[kMaxWeightRows][kMaxActRows];
+        for (int r = 0; r < kMaxWeightRows; ++r) {
+            for (int c = 0; c < kMaxActRows; ++c) {
+                single[r][c] =
+                    simd[type].vec_dot(n, ws.data() + r * w_stride, acts.data() + c * a_stride);
+            }
+        }
+        constexpr size_t kOutStride = kMaxActRows + 3;
+        constexpr float kGuard = -12345.0f;
+        for (int n_w = 1; n_w <= kMaxWeightRows; ++n_w) {
+            for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
+                std::vector<float> out(kOutStride * kMaxWeightRows, kGuard);
+                simd[type].vec_dot_tile(n, ws.data(), w_stride, n_w, acts.data(), a_stride, n_act,
+                                        out.data(), kOutStride);
+                for (size_t k = 0; k < out.size(); ++k) {
+                    const auto r = static_cast<int>(k / kOutStride);
+                    const auto c = static_cast<int>(k % kOutStride);
+                    const float want = r < n_w && c < n_act ? single[r][c] : kGuard;
+                    EXPECT_EQ(std::memcmp(&out[k], &want, sizeof(float)), 0)
+                        << "n " << n << " tile " << n_w << "x" << n_act << " at " << r << "," << c
+                        << ": " << out[k] << " vs " << want;
+                }
+            }
+        }
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(FloatTypes, Avx2FloatDotTest, ::testing::Values(T::F32, T::F16, T::BF16),
                          [](const ::testing::TestParamInfo<T>& p) {
                              return std::string(gguf::tensor_type_info(p.param).name);
@@ -266,15 +316,18 @@ TEST_F(Avx2FloatTypesTest, AddFloatKernelsOverridesOnlyItsEntries) {
     const KernelTable t = avx2_table();
     EXPECT_EQ(t[T::F32].vec_dot, &avx2::vec_dot_f32);
     EXPECT_EQ(t[T::F32].vec_dot_rows, &avx2::vec_dot_rows_f32);
+    EXPECT_EQ(t[T::F32].vec_dot_tile, &avx2::vec_dot_tile_f32);
     EXPECT_EQ(t[T::F32].quantize_row, ref[T::F32].quantize_row);
     EXPECT_EQ(t[T::F16].quantize_row, &avx2::quantize_row_f16);
     EXPECT_EQ(t[T::F16].dequantize_row, &avx2::dequantize_row_f16);
     EXPECT_EQ(t[T::F16].vec_dot, &avx2::vec_dot_f16);
     EXPECT_EQ(t[T::F16].vec_dot_rows, &avx2::vec_dot_rows_f16);
+    EXPECT_EQ(t[T::F16].vec_dot_tile, &avx2::vec_dot_tile_f16);
     EXPECT_EQ(t[T::BF16].quantize_row, &avx2::quantize_row_bf16);
     EXPECT_EQ(t[T::BF16].dequantize_row, &avx2::dequantize_row_bf16);
     EXPECT_EQ(t[T::BF16].vec_dot, &avx2::vec_dot_bf16);
     EXPECT_EQ(t[T::BF16].vec_dot_rows, &avx2::vec_dot_rows_bf16);
+    EXPECT_EQ(t[T::BF16].vec_dot_tile, &avx2::vec_dot_tile_bf16);
     for (const T type : {T::F32, T::F16, T::BF16}) {
         EXPECT_EQ(t[type].vec_dot_type, ref[type].vec_dot_type);
         EXPECT_TRUE(t[type].supported);
@@ -283,6 +336,7 @@ TEST_F(Avx2FloatTypesTest, AddFloatKernelsOverridesOnlyItsEntries) {
         const auto type = static_cast<T>(id);
         if (type == T::F32 || type == T::F16 || type == T::BF16) continue;
         EXPECT_EQ(t[type].vec_dot, ref[type].vec_dot) << id;
+        EXPECT_EQ(t[type].vec_dot_tile, ref[type].vec_dot_tile) << id;
         EXPECT_EQ(t[type].quantize_row, ref[type].quantize_row) << id;
     }
     EXPECT_EQ(t.vec.dot_f32_f16, ref.vec.dot_f32_f16);

@@ -3,7 +3,8 @@
 //   - the Q8_0 / Q8_1 activation quantizers must produce ref's bytes exactly (memcmp), on random
 //     rows, rows full of rounding ties, zero rows and rows with extreme scales;
 //   - each vec_dot must agree with ref up to float summation order (tolerances below);
-//   - each vec_dot_rows must equal the same file's vec_dot bit for bit for every row count;
+//   - each vec_dot_rows and vec_dot_tile must equal the same file's vec_dot bit for bit for
+//     every row count (weight rows and activation rows), on random and extreme-scale data;
 //   - add_legacy_kernels must override exactly its entries of a table.
 // Every test skips on a CPU without the avx2 level (AVX2 + FMA + F16C with OS support).
 #include "kernels/avx2/q_legacy.h"
@@ -191,32 +192,39 @@ TEST_F(Avx2QLegacyTest, QuantizeWorksOnUnalignedBuffers) {
 
 // ---- dot products ----
 
-// Tolerance of |avx2 - ref|, relative to the magnitude Σ_blocks |d_w d_a| Σ_j |q_w q_a| (+ |m_w
-// s_a|). Both sides form the same exact int32 block sums and the same exact d_w * d_a (two fp16
-// significands fit in a float's), so they differ only in how the float block terms are rounded
-// and summed: ref adds one term per block in order; avx2 keeps 8 lane sums of nb FMAs each,
-// then adds the lanes (3 roundings) and, for the formats with a min, the separately summed
-// m_w s_a terms (1 more). Each side is within (nb + its extra roundings) * 2^-24 * magnitude of
-// the exact sum, so |avx2 - ref| <= (nb + extra) * FLT_EPSILON * magnitude with extra = 3 for
-// the formats without a min and 4 for those with one (ref rounds d-term + min-term once more).
-// Measured errors are far below this worst case (reported as worst_rel_to_magnitude).
+// Tolerance of |avx2 - ref|, relative to the magnitude M = Σ_blocks |d_w d_a| Σ_j |q_w q_a|
+// (+ |m_w s_a|). Both sides form the same exact int32 block sums and the same exact d_w * d_a
+// (two fp16 significands fit in a float's), so they differ only in how the float block terms
+// are rounded and summed; each rounding is at most u = 2^-24 times a partial sum bounded by M.
+// ref rounds d S, then (formats with a min) d S + m s, then the running sum: (nb + 1) u M or
+// (nb + 2) u M. avx2 keeps two FMA chains, elements 0..15 and 16..31 (one rounding per block,
+// plus one for the min term in the first chain), then adds them: at most (nb + 1) u M, or
+// (2 nb + 1) u M with a min. So |avx2 - ref| <= k (nb + 1) u M with k = 2 roundings per block
+// without a min and 3 with one. Measured errors are far below this worst case (reported as
+// worst_rel_to_magnitude).
 struct DotCase {
     T weight;
     T activation;
     VecDotFn avx2;
     VecDotRowsFn avx2_rows;
-    int extra_roundings;
+    VecDotTileFn avx2_tile;
+    int roundings_per_block;  // k above
 };
 const DotCase kDotCases[] = {
-    {T::Q8_0, T::Q8_0, avx2::vec_dot_q8_0_q8_0, avx2::vec_dot_rows_q8_0_q8_0, 3},
-    {T::Q4_0, T::Q8_0, avx2::vec_dot_q4_0_q8_0, avx2::vec_dot_rows_q4_0_q8_0, 3},
-    {T::Q5_0, T::Q8_0, avx2::vec_dot_q5_0_q8_0, avx2::vec_dot_rows_q5_0_q8_0, 3},
-    {T::Q4_1, T::Q8_1, avx2::vec_dot_q4_1_q8_1, avx2::vec_dot_rows_q4_1_q8_1, 4},
-    {T::Q5_1, T::Q8_1, avx2::vec_dot_q5_1_q8_1, avx2::vec_dot_rows_q5_1_q8_1, 4},
+    {T::Q8_0, T::Q8_0, avx2::vec_dot_q8_0_q8_0, avx2::vec_dot_rows_q8_0_q8_0,
+     avx2::vec_dot_tile_q8_0_q8_0, 2},
+    {T::Q4_0, T::Q8_0, avx2::vec_dot_q4_0_q8_0, avx2::vec_dot_rows_q4_0_q8_0,
+     avx2::vec_dot_tile_q4_0_q8_0, 2},
+    {T::Q5_0, T::Q8_0, avx2::vec_dot_q5_0_q8_0, avx2::vec_dot_rows_q5_0_q8_0,
+     avx2::vec_dot_tile_q5_0_q8_0, 2},
+    {T::Q4_1, T::Q8_1, avx2::vec_dot_q4_1_q8_1, avx2::vec_dot_rows_q4_1_q8_1,
+     avx2::vec_dot_tile_q4_1_q8_1, 3},
+    {T::Q5_1, T::Q8_1, avx2::vec_dot_q5_1_q8_1, avx2::vec_dot_rows_q5_1_q8_1,
+     avx2::vec_dot_tile_q5_1_q8_1, 3},
 };
 
 double tolerance(const DotCase& c, int64_t n, double magnitude) {
-    return static_cast<double>(n / kQK + c.extra_roundings) * FLT_EPSILON * magnitude;
+    return c.roundings_per_block * static_cast<double>(n / kQK + 1) * (FLT_EPSILON / 2) * magnitude;
 }
 
 // Weight rows of every quant bit pattern: random bytes, then each block's d (and m) set to a
@@ -418,6 +426,97 @@ TEST_P(Avx2QLegacyDotTest, RowsEqualVecDotBitForBit) {
     }
 }
 
+// Activation rows of n elements, quantized from N(0, 3) by ref, `stride` bytes apart from an odd
+// address inside `buf` (which keeps them alive); returns the first row.
+const uint8_t* activation_rows(const DotCase& c, int64_t n, int rows, size_t stride, uint32_t seed,
+                               std::vector<uint8_t>& buf) {
+    const size_t row_bytes = bytes_of_row(c.activation, n);
+    buf.assign(1 + static_cast<size_t>(rows) * stride, 0xCD);
+    for (int j = 0; j < rows; ++j) {
+        const std::vector<uint8_t> row = quantize(
+            ref_kernels(), c.activation, random_normal(n, seed + static_cast<uint32_t>(j), 3.0f));
+        std::memcpy(buf.data() + 1 + static_cast<size_t>(j) * stride, row.data(), row_bytes);
+    }
+    return buf.data() + 1;
+}
+
+// Weight rows of every quant bit pattern (random_weight_bytes), `stride` bytes apart from an
+// odd address; with large_scales, every d (and m) is ±65504, the largest fp16.
+const uint8_t* weight_rows(const DotCase& c, int64_t n, int rows, size_t stride, bool large_scales,
+                           std::vector<uint8_t>& buf) {
+    const size_t row_bytes = bytes_of_row(c.weight, n);
+    buf.assign(1 + static_cast<size_t>(rows) * stride, 0xEF);
+    for (int r = 0; r < rows; ++r) {
+        std::vector<uint8_t> row = random_weight_bytes(c.weight, n, 70 + static_cast<uint32_t>(r));
+        for (size_t off = 0; large_scales && off < row.size(); off += block_bytes(c.weight)) {
+            set_half(row, off, (off / block_bytes(c.weight) + r) % 2 == 0 ? 0x7BFF : 0xFBFF);
+            if (has_min(c.weight)) set_half(row, off + 2, 0xFBFF);
+        }
+        std::memcpy(buf.data() + 1 + static_cast<size_t>(r) * stride, row.data(), row_bytes);
+    }
+    return buf.data() + 1;
+}
+
+// vec_dot_tile must give vec_dot's bits for every (weight row, activation row) of every tile
+// shape, with all three strides odd (so nothing is aligned and out is not dense), and write
+// nothing else: the rows-in-lanes layout (one activation row) and the activation-rows-in-lanes
+// layout (several) must both reproduce vec_dot's order of float operations.
+TEST_P(Avx2QLegacyDotTest, TileEqualsVecDotBitForBit) {
+    const DotCase c = GetParam();
+    constexpr int kW = kMaxWeightRows + 2;  // past the contract too: done in pieces
+    constexpr int kA = kMaxActRows + 1;
+    constexpr size_t kOutStride = kA + 2;
+    for (const int64_t n_blocks : {1, 5, 128}) {
+        for (const bool large_scales : {false, true}) {
+            const int64_t n = n_blocks * kQK;
+            std::vector<uint8_t> w_buf, a_buf;
+            const size_t w_stride = bytes_of_row(c.weight, n) + 3;
+            const size_t a_stride = bytes_of_row(c.activation, n) + 5;
+            const uint8_t* w = weight_rows(c, n, kW, w_stride, large_scales, w_buf);
+            const uint8_t* a = activation_rows(c, n, kA, a_stride, 80, a_buf);
+            float want[kW][kA];
+            for (int r = 0; r < kW; ++r) {
+                for (int j = 0; j < kA; ++j)
+                    want[r][j] = c.avx2(n, w + r * w_stride, a + j * a_stride);
+            }
+            for (int n_w = 1; n_w <= kW; ++n_w) {
+                for (int n_act = 1; n_act <= kA; ++n_act) {
+                    std::vector<float> out(kW * kOutStride,
+                                           std::numeric_limits<float>::quiet_NaN());
+                    c.avx2_tile(n, w, w_stride, n_w, a, a_stride, n_act, out.data(), kOutStride);
+                    for (int r = 0; r < kW; ++r) {
+                        for (size_t j = 0; j < kOutStride; ++j) {
+                            const float got = out[r * kOutStride + j];
+                            if (r < n_w && j < static_cast<size_t>(n_act)) {
+                                EXPECT_EQ(std::memcmp(&got, &want[r][j], sizeof(float)), 0)
+                                    << "blocks " << n_blocks << " large " << large_scales
+                                    << " tile " << n_w << "x" << n_act << " at (" << r << ", " << j
+                                    << "): " << got << " vs vec_dot " << want[r][j];
+                            } else {
+                                EXPECT_TRUE(std::isnan(got)) << "tile " << n_w << "x" << n_act
+                                                             << " wrote (" << r << ", " << j << ")";
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Zero rows give exact zeros in every output of a full tile.
+TEST_P(Avx2QLegacyDotTest, TileOfZeroRowsIsZero) {
+    const DotCase c = GetParam();
+    constexpr int64_t kN = 3 * kQK;
+    const std::vector<uint8_t> w(bytes_of_row(c.weight, kN) * kMaxWeightRows, 0);
+    const std::vector<uint8_t> a(bytes_of_row(c.activation, kN) * kMaxActRows, 0);
+    float out[kMaxWeightRows * kMaxActRows];
+    std::fill(std::begin(out), std::end(out), 1.0f);
+    c.avx2_tile(kN, w.data(), bytes_of_row(c.weight, kN), kMaxWeightRows, a.data(),
+                bytes_of_row(c.activation, kN), kMaxActRows, out, kMaxActRows);
+    for (const float v : out) EXPECT_EQ(v, 0.0f);
+}
+
 INSTANTIATE_TEST_SUITE_P(Avx2, Avx2QLegacyDotTest, ::testing::ValuesIn(kDotCases),
                          [](const auto& param_info) {
                              return std::string(gguf::tensor_type_name(param_info.param.weight));
@@ -435,6 +534,7 @@ TEST_F(Avx2QLegacyTest, AddLegacyKernelsOverridesOnlyItsEntries) {
     for (const DotCase& c : kDotCases) {
         EXPECT_EQ(t[c.weight].vec_dot, c.avx2) << gguf::tensor_type_name(c.weight);
         EXPECT_EQ(t[c.weight].vec_dot_rows, c.avx2_rows) << gguf::tensor_type_name(c.weight);
+        EXPECT_EQ(t[c.weight].vec_dot_tile, c.avx2_tile) << gguf::tensor_type_name(c.weight);
     }
     const auto overridden_dot = [](T type) {
         for (const DotCase& c : kDotCases) {
@@ -456,6 +556,7 @@ TEST_F(Avx2QLegacyTest, AddLegacyKernelsOverridesOnlyItsEntries) {
         if (!overridden_dot(type)) {
             EXPECT_EQ(got.vec_dot, want.vec_dot);
             EXPECT_EQ(got.vec_dot_rows, want.vec_dot_rows);
+            EXPECT_EQ(got.vec_dot_tile, want.vec_dot_tile);
         }
     }
 }
