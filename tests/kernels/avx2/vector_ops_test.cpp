@@ -304,7 +304,8 @@ TEST_F(Avx2VectorOpsTest, ExpSpecialValues) {
 // the FFN independent of batch composition). Also checks n = 0 and in-place use.
 TEST_F(Avx2VectorOpsTest, ExpAndSwigluDependOnlyOnTheElement) {
     const int64_t n = 45;
-    const std::vector<float> x = random_normal(n, 90, 4.0f), up = random_normal(n, 91);
+    // One spare element past n, so that each part below can carry a guard copied from x.
+    const std::vector<float> x = random_normal(n + 1, 90, 4.0f), up = random_normal(n + 1, 91);
     std::vector<float> whole_exp(n), whole_swiglu(n);
     avx2::exp_f32(n, x.data(), whole_exp.data());
     avx2::swiglu_f32(n, x.data(), up.data(), whole_swiglu.data());
