@@ -96,15 +96,16 @@ void OpenAiServer::handle_generation(const http::Request& request, const Call& c
     const auto n_choices = static_cast<int32_t>(prompts->size()) * r.n;
     const int64_t estimate = n_prompt_total + max_tokens * n_choices;
     if (call.key) {
-        const RateLimiter::Decision d = limiter_->try_acquire(call.key->index, estimate);
+        const http::RateLimiter::Decision d = limiter_->try_acquire(call.key->index, estimate);
         if (!d.allowed) {
-            respond_error(call, *writer,
-                          api_error_from_status(
-                              resource_exhausted(fmt::format(
-                                  "rate limit of key '{}' reached ({} per minute); retry in {} s",
-                                  call.key->name, limit_name(d.limit), d.retry_after.count())),
-                              static_cast<int>(d.retry_after.count())),
-                          "rate_limited");
+            respond_error(
+                call, *writer,
+                api_error_from_status(
+                    resource_exhausted(fmt::format(
+                        "rate limit of key '{}' reached ({} per minute); retry in {} s",
+                        call.key->name, http::limit_name(d.limit), d.retry_after.count())),
+                    static_cast<int>(d.retry_after.count())),
+                "rate_limited");
             return;
         }
     }

@@ -38,10 +38,10 @@ Result<std::unique_ptr<OpenAiServer>> OpenAiServer::start(
         new OpenAiServer(std::move(config), std::move(model), std::move(tok)));
     OpenAiServer& s = *server;
     if (!s.config_.api_key_file.empty()) {
-        GS_ASSIGN_OR_RETURN(s.keys_, ApiKeys::load(s.config_.api_key_file));
+        GS_ASSIGN_OR_RETURN(s.keys_, http::ApiKeys::load(s.config_.api_key_file));
     }
-    s.limiter_ =
-        std::make_unique<RateLimiter>(resolve_limits(s.keys_, s.config_.default_rate_limits));
+    s.limiter_ = std::make_unique<http::RateLimiter>(
+        http::resolve_limits(s.keys_, s.config_.default_rate_limits));
 
     // The engine stops at the vocabulary's end-of-generation tokens.
     const auto eog = s.tokenizer_->end_of_generation_ids();

@@ -29,13 +29,13 @@
 #include <string>
 
 #include "engine/scheduler.h"
+#include "http/api_keys.h"
+#include "http/rate_limiter.h"
 #include "http/server.h"
 #include "kernels/thread_pool.h"
 #include "model/model.h"
 #include "obs/metrics.h"
-#include "server/api_keys.h"
 #include "server/generation_job.h"
-#include "server/rate_limiter.h"
 #include "server/serve_config.h"
 #include "server/server_metrics.h"
 #include "tokenizer/chat_template.h"
@@ -69,7 +69,7 @@ public:
         std::string id;
         std::string route;
         std::chrono::steady_clock::time_point received_at;
-        const KeyInfo* key = nullptr;
+        const http::KeyInfo* key = nullptr;
     };
 
 private:
@@ -109,8 +109,8 @@ private:
     std::shared_ptr<const model::Model> model_;
     std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
     std::optional<tokenizer::ChatTemplateKind> chat_template_;  // nullopt: chat is refused
-    ApiKeys keys_;
-    std::unique_ptr<RateLimiter> limiter_;
+    http::ApiKeys keys_;
+    std::unique_ptr<http::RateLimiter> limiter_;
     std::unique_ptr<kernels::ThreadPool> pool_;
     std::unique_ptr<engine::Scheduler> scheduler_;
     std::unique_ptr<http::Server> http_;

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "engine/scheduler.h"
+#include "http/rate_limiter.h"
 #include "http/server.h"
 #include "server/openai_request.h"
-#include "server/rate_limiter.h"
 #include "tokenizer/chat_template.h"
 
 namespace glmserve::server {
@@ -26,7 +26,7 @@ struct ServeConfig {
     RequestLimits request_limits;    // n, prompts, stop strings, logprobs, timeouts
 
     std::string api_key_file;  // empty: no authentication
-    RateLimits default_rate_limits;
+    http::RateLimits default_rate_limits;
 
     std::chrono::milliseconds drain_timeout{30'000};
     std::chrono::milliseconds slow_threshold{5'000};     // slower requests get a slow-log line

@@ -1,4 +1,4 @@
-#include "server/api_keys.h"
+#include "http/api_keys.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-namespace glmserve::server {
+namespace glmserve::http {
 namespace {
 
 constexpr std::string_view kGoodFile =
@@ -184,4 +184,4 @@ TEST(ApiKeys, DisabledKeysAuthenticateNobody) {
 }
 
 }  // namespace
-}  // namespace glmserve::server
+}  // namespace glmserve::http

@@ -1,4 +1,4 @@
-#include "server/rate_limiter.h"
+#include "http/rate_limiter.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace glmserve::server {
+namespace glmserve::http {
 namespace {
 
 using std::chrono::milliseconds;
@@ -211,4 +211,4 @@ TEST(RateLimiterDeathTest, UnknownKeyIndexIsAProgrammerError) {
 }
 
 }  // namespace
-}  // namespace glmserve::server
+}  // namespace glmserve::http

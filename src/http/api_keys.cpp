@@ -2,7 +2,7 @@
 //
 // Nothing here writes a key, or a field that could be one, into a message: a parse error says
 // "line N" and which part of the line is wrong.
-#include "server/api_keys.h"
+#include "http/api_keys.h"
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace glmserve::server {
+namespace glmserve::http {
 namespace {
 
 bool is_blank(char c) {
@@ -188,4 +188,4 @@ const KeyInfo* ApiKeys::authenticate(std::string_view authorization) const {
     return match < keys_.size() ? &keys_[match] : nullptr;
 }
 
-}  // namespace glmserve::server
+}  // namespace glmserve::http

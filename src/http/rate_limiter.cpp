@@ -4,13 +4,13 @@
 // units per elapsed millisecond; one token (or one request) costs 60000 units. Integers keep
 // refill, charges and retry_after exact; levels are clamped to [-kMaxDebtUnits, capacity],
 // which with limits <= ApiKeys::kMaxPerMinute keeps every intermediate within int64.
-#include "server/rate_limiter.h"
+#include "http/rate_limiter.h"
 
 #include <algorithm>
 
 #include "common/check.h"
 
-namespace glmserve::server {
+namespace glmserve::http {
 namespace {
 
 using std::chrono::milliseconds;
@@ -122,4 +122,4 @@ void RateLimiter::adjust_tokens(size_t key_index, int64_t delta) {
                               bucket.limit * kUnitsPerToken);
 }
 
-}  // namespace glmserve::server
+}  // namespace glmserve::http

@@ -26,7 +26,7 @@
 
 #include "common/status.h"
 
-namespace glmserve::server {
+namespace glmserve::http {
 
 struct KeyInfo {
     std::string name;  // name= from the file, else "key-<index>"; safe to log and to label
@@ -66,4 +66,4 @@ private:
     std::vector<Digest> digests_;  // digests_[i] is the SHA-256 of key i
 };
 
-}  // namespace glmserve::server
+}  // namespace glmserve::http

@@ -24,9 +24,9 @@
 #include <string_view>
 #include <vector>
 
-#include "server/api_keys.h"
+#include "http/api_keys.h"
 
-namespace glmserve::server {
+namespace glmserve::http {
 
 struct RateLimits {
     int64_t requests_per_minute = 0;  // 0: unlimited
@@ -86,4 +86,4 @@ private:
 // "requests" / "tokens" / "none", for error messages and metric labels.
 std::string_view limit_name(RateLimiter::Limit limit);
 
-}  // namespace glmserve::server
+}  // namespace glmserve::http
