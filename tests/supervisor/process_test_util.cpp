@@ -1,0 +1,88 @@
+#include "supervisor/process_test_util.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "common/check.h"
+
+namespace glmserve::supervisor::testing {
+namespace {
+
+bool port_bindable(uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    return ok;
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/glmserve-sup-XXXXXX";
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    GS_CHECK(::mkdtemp(buffer.data()) != nullptr);
+    path_ = buffer.data();
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+uint16_t find_free_ports(int count) {
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_int_distribution<int> base_dist(20000, 59000);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const int base = base_dist(rng);
+        bool all = true;
+        for (int i = 0; i < count && all; ++i) all = port_bindable(static_cast<uint16_t>(base + i));
+        if (all) return static_cast<uint16_t>(base);
+    }
+    GS_CHECK(false && "no free port range");
+    return 0;
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        if (condition()) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+bool pid_alive(pid_t pid) {
+    if (pid <= 0) return false;
+    if (::kill(pid, 0) != 0) return errno != ESRCH;
+    // A zombie still answers kill(pid, 0); its state letter in /proc tells.
+    const std::string stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    return paren == std::string::npos || stat.size() < paren + 3 || stat[paren + 2] != 'Z';
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream file(path);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+}  // namespace glmserve::supervisor::testing
