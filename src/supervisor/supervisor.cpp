@@ -363,7 +363,15 @@ void Supervisor::Impl::advance_rolling(Clock::time_point now) {
 }
 
 void Supervisor::Impl::begin_stop() {
-    if (stop_phase != StopPhase::Running) return;
+    if (stop_phase == StopPhase::Done) return;
+    if (stop_phase != StopPhase::Running) {
+        // An operator who asks twice (Ctrl-C again) does not want to wait out the drain.
+        log->warn("second stop request: SIGKILL to every child");
+        for (Child& child : children) {
+            if (child.running()) kill_child(child, "second stop request");
+        }
+        return;
+    }
     log->info("stopping: draining the gateway, then the replicas");
     rolling.active = false;
     stop_phase = StopPhase::Gateway;

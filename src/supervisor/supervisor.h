@@ -18,7 +18,8 @@
 //
 // stop(): the gateway first gets SIGTERM and drain_timeout to finish what it is forwarding
 // (the replicas still serve it), then every replica gets SIGTERM and drain_timeout, then
-// SIGKILL. run() returns once every child is reaped.
+// SIGKILL. A second stop() SIGKILLs every child at once. run() returns once every child is
+// reaped.
 //
 // Thread: one loop thread, the caller of run(), owns every child and all state; children are
 // forked from it (PR_SET_PDEATHSIG follows that thread, see child_process.h). rolling_restart(),
@@ -63,7 +64,7 @@ public:
     boost::asio::io_context& io_context();
 
     void rolling_restart();  // any thread; ignored while one is in progress or stopping
-    void stop();             // any thread; idempotent
+    void stop();             // any thread; a second call kills what is left at once
 
     ClusterStatus status() const;  // any thread
 
@@ -74,8 +75,8 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Runs the cluster until SIGTERM or SIGINT (drain, stop, exit 0); SIGHUP triggers a rolling
-// restart. Returns the process exit code: 0 after a clean stop, 1 when the config is invalid or
+// Runs the cluster until SIGTERM or SIGINT (drain, stop, exit 0; a second one kills what is
+// left); SIGHUP triggers a rolling restart. Returns the process exit code: 0 after a clean stop, 1 when the config is invalid or
 // the log directory cannot be created. `registry` may be null.
 int run_cluster(const ClusterConfig& config, obs::Registry* registry = nullptr);
 

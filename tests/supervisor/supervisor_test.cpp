@@ -269,6 +269,24 @@ TEST(Supervisor, StopLeavesNoChildAlive) {
     for (const pid_t pid : pids) EXPECT_FALSE(pid_alive(pid)) << pid;
 }
 
+TEST(Supervisor, ASecondStopKillsWithoutWaitingForTheDrain) {
+    TempDir dir;
+    ClusterConfig config = fake_cluster(dir, 1, /*with_gateway=*/false);
+    config.drain_timeout = std::chrono::seconds(30);
+    config.replicas.args = {"--ignore-sigterm"};
+    RunningCluster cluster(config);
+    ASSERT_TRUE(cluster.wait_all_ready());
+    const pid_t pid = cluster.status().replicas[0].pid;
+    cluster.supervisor().stop();
+    ASSERT_TRUE(wait_until([&] { return cluster.status().stopping; }, kWait));
+    EXPECT_TRUE(pid_alive(pid));  // ignoring SIGTERM, within its 30 s drain
+    const auto start = std::chrono::steady_clock::now();
+    cluster.stop();  // the second stop(), then join
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_FALSE(pid_alive(pid));
+    EXPECT_EQ(cluster.status().replicas[0].last_exit, "signal 9 (SIGKILL)");
+}
+
 TEST(Supervisor, ABinaryThatCannotStartEndsFailed) {
     TempDir dir;
     ClusterConfig config = fake_cluster(dir, 1, /*with_gateway=*/false);
