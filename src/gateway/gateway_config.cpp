@@ -15,12 +15,11 @@
 #include <sstream>
 
 #include "common/units.h"
+#include "gateway/balancer.h"
+#include "gateway/decision_options.h"
 
 namespace glmserve::gateway {
 namespace {
-
-constexpr std::array<std::string_view, 5> kPolicyNames = {
-    "round_robin", "weighted_round_robin", "least_connections", "p2c", "prefix_affinity"};
 
 // yaml-cpp reports conversion failures by throwing; every read goes through these helpers so
 // that a bad value becomes a Status naming its field, and no exception leaves this file.
@@ -323,7 +322,7 @@ Status check_consistency(GatewayConfig& c) {
         return invalid_argument("outlier.max_ejection must be >= outlier.base_ejection");
     }
     if (c.cache.max_bytes < 0) return invalid_argument("cache.max_bytes must be >= 0");
-    return ok_status();
+    return validate_decision_options(c);
 }
 
 Result<std::string> read_file(const std::string& path) {
@@ -337,7 +336,7 @@ Result<std::string> read_file(const std::string& path) {
 }  // namespace
 
 bool is_known_policy(std::string_view name) {
-    return std::find(kPolicyNames.begin(), kPolicyNames.end(), name) != kPolicyNames.end();
+    return parse_policy(name).has_value();
 }
 
 Status parse_listen(std::string_view text, std::string_view field, GatewayConfig& config) {

@@ -100,12 +100,16 @@ struct AbuseConfig {
     Millis window{60'000};
     Millis cooldown{300'000};
     size_t max_tracked = 10'000;
+
+    bool operator==(const AbuseConfig&) const = default;
 };
 
 struct CacheConfig {
     int64_t max_bytes = 0;  // 0: no response cache
     Millis ttl{60'000};
     size_t max_entries = 10'000;
+
+    bool operator==(const CacheConfig&) const = default;
 };
 
 struct GatewayConfig {
