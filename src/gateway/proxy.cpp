@@ -42,7 +42,8 @@ private:
     void attempt();
     void on_head(const http::ResponseHead& head);
     void on_body(std::string_view chunk);
-    void on_done(const Status& status);
+    void on_done(const Status& status, uint64_t attempt,
+                 std::shared_ptr<http::Connection> connection);
     AttemptOutcome settle_attempt(const Status& status, Clock::time_point now);
     void forward_head();
     bool try_retry();
@@ -71,9 +72,14 @@ private:
     bool capturing_ = false;
     std::optional<http::Response> fallback_;  // the answer to give when no retry happens
 
-    // Reached from on_close (server io thread) and the deadline (strand_) as well.
+    // Reached from on_close (server io thread) and the deadline (strand_) as well. A
+    // connection that close_connection() may have touched is never given back to the cache
+    // (on_done checks the flags after clearing connection_ under mu_), so a late close() can
+    // only hit a connection no other request uses.
     std::mutex mu_;
-    std::shared_ptr<http::Connection> connection_;  // guarded by mu_
+    std::shared_ptr<http::Connection> connection_;  // guarded by mu_; the attempt in flight
+    uint64_t n_attempts_ = 0;                       // guarded by mu_
+    uint64_t n_attempts_done_ = 0;                  // guarded by mu_
     std::atomic<bool> client_gone_{false};
     std::atomic<bool> deadline_hit_{false};
 };
@@ -106,6 +112,7 @@ void ProxyCall::close_connection() {
 }
 
 void ProxyCall::attempt() {
+    if (client_gone_) return complete(0);
     const Clock::time_point now = Clock::now();
     const std::optional<size_t> pick = rt_->pool().acquire(job_.affinity_key, tried_, now);
     if (!pick) {
@@ -125,12 +132,11 @@ void ProxyCall::attempt() {
     held_.clear();
     rt_->upstream_metrics(index_).requests.inc();
     auto connection = rt_->connections().take(index_);
+    uint64_t attempt = 0;
     {
         std::lock_guard lock(mu_);
-        connection_ = connection;
+        attempt = ++n_attempts_;
     }
-    // A disconnect or deadline that came while no attempt was in flight is acted on here.
-    if (client_gone_ || deadline_hit_) connection->close();
     http::ClientRequest request{.method = job_.request.method,
                                 .target = job_.request.target,
                                 .headers = upstream_request_headers(job_.request, job_.request_id),
@@ -140,7 +146,15 @@ void ProxyCall::attempt() {
         std::move(request),
         {.on_head = [self](const http::ResponseHead& head) { self->on_head(head); },
          .on_body = [self](std::string_view chunk) { self->on_body(chunk); },
-         .on_done = [self](const Status& status) { self->on_done(status); }});
+         .on_done = [self, attempt, connection](
+                        const Status& status) { self->on_done(status, attempt, connection); }});
+    // Published only now: a close() before async_request would not cancel the request.
+    {
+        std::lock_guard lock(mu_);
+        if (n_attempts_done_ < attempt) connection_ = connection;
+    }
+    // A disconnect or deadline that came before connection_ was set is acted on here.
+    if (client_gone_ || deadline_hit_) close_connection();
 }
 
 void ProxyCall::on_head(const http::ResponseHead& head) {
@@ -220,17 +234,18 @@ AttemptOutcome ProxyCall::settle_attempt(const Status& status, Clock::time_point
     return outcome;
 }
 
-void ProxyCall::on_done(const Status& status) {
+void ProxyCall::on_done(const Status& status, uint64_t attempt,
+                        std::shared_ptr<http::Connection> connection) {
     const Clock::time_point now = Clock::now();
-    std::shared_ptr<http::Connection> connection;
     {
         std::lock_guard lock(mu_);
-        connection = std::move(connection_);
+        n_attempts_done_ = attempt;
+        connection_.reset();
     }
     settle_attempt(status, now);
-    if (status.ok() && connection) {
+    if (status.ok() && !client_gone_ && !deadline_hit_) {
         rt_->connections().give_back(index_, std::move(connection));
-    } else if (connection) {
+    } else {
         connection->close();
     }
     if (client_gone_) return complete(0);

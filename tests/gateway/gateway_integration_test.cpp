@@ -202,6 +202,49 @@ TEST(GatewayIntegration, WeightedRoundRobinFollowsWeights) {
     EXPECT_EQ(cluster.fake(1).requests_seen(), 2);
 }
 
+TEST(GatewayIntegration, PrefixAffinityKeepsAPromptOnOneUpstream) {
+    Cluster cluster(std::vector<FakeBehavior>{{}, {}, {}});
+    GatewayConfig c = cluster.config();
+    c.policy = "prefix_affinity";
+    c.affinity.prefix_chars = 16;
+    cluster.start(c);
+    const std::string same =
+        json{{"model", "m"}, {"prompt", "a long shared system prompt, then a question"}}.dump();
+    for (int i = 0; i < 6; ++i) ASSERT_EQ(complete(cluster.port(), same).http_status, 200);
+    int used = 0;
+    for (size_t i = 0; i < 3; ++i) {
+        const int seen = cluster.fake(i).requests_seen();
+        EXPECT_TRUE(seen == 0 || seen == 6) << i << ": " << seen;
+        used += seen > 0 ? 1 : 0;
+    }
+    EXPECT_EQ(used, 1);
+    // Different prefixes spread over the ring.
+    for (int i = 0; i < 30; ++i) {
+        const std::string body =
+            json{{"model", "m"}, {"prompt", "prompt number " + std::to_string(i) + " ..."}}.dump();
+        ASSERT_EQ(complete(cluster.port(), body).http_status, 200);
+    }
+    int spread = 0;
+    for (size_t i = 0; i < 3; ++i) spread += cluster.fake(i).requests_seen() > 6 ? 1 : 0;
+    EXPECT_GE(spread, 2);
+}
+
+TEST(GatewayIntegration, FullUpstreamsGive503) {
+    Cluster cluster(std::vector<FakeBehavior>{{.ttft = milliseconds(1500)}});
+    GatewayConfig c = cluster.config();
+    c.limits.max_pending_per_upstream = 1;
+    cluster.start(c);
+    std::thread slow([&] { EXPECT_EQ(complete(cluster.port()).http_status, 200); });
+    // The first request is waiting for its first byte upstream: the only upstream is full.
+    EXPECT_TRUE(eventually([&] { return cluster.fake(0).requests_seen() == 1; }));
+    Reply r = complete(cluster.port());
+    EXPECT_EQ(r.http_status, 503);
+    EXPECT_EQ(r.header("Retry-After"), "1");
+    EXPECT_NE(r.body.find("no_upstream"), std::string::npos) << r.body;
+    slow.join();
+    EXPECT_EQ(cluster.fake(0).requests_seen(), 1);
+}
+
 TEST(GatewayIntegration, RequestHeadersAndIdPassThrough) {
     Cluster cluster(std::vector<FakeBehavior>{{}});
     cluster.start(cluster.config());
