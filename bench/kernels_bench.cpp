@@ -122,11 +122,17 @@ struct BenchMatrix {
     int64_t n_out = 0;
     std::vector<uint8_t> bytes;
     WeightMatrix w;
+    PackedWeights packed_store;
+    WeightMatrix packed_w;  // w with a row-interleaved copy, where the table has one for type
 };
 
-const WeightMatrix& bench_matrix(const KernelTable& table, T type, int64_t n_out) {
+// The matrix, and with `packed` its row-interleaved copy (as the model loader makes it).
+const WeightMatrix& bench_matrix(const KernelTable& table, T type, int64_t n_out,
+                                 bool packed = false) {
     static BenchMatrix cached;
-    if (cached.type == type && cached.n_out == n_out && !cached.bytes.empty()) return cached.w;
+    if (cached.type == type && cached.n_out == n_out && !cached.bytes.empty()) {
+        return packed ? cached.packed_w : cached.w;
+    }
     constexpr int64_t kDistinctRows = 16;
     const uint64_t row_bytes = gguf::row_bytes(type, kModelNIn).value();
     cached.bytes.assign(row_bytes * static_cast<uint64_t>(n_out), 0);
@@ -148,22 +154,26 @@ const WeightMatrix& bench_matrix(const KernelTable& table, T type, int64_t n_out
                             .n_in = kModelNIn,
                             .n_out = n_out,
                             .row_bytes = row_bytes};
-    return cached.w;
+    cached.packed_store = PackedWeights();
+    cached.packed_w = cached.w;
+    cached.packed_store.pack(table, cached.packed_w);
+    return packed ? cached.packed_w : cached.w;
 }
 
 // e.g. "avx2 Q4_K 4096x13696 128tok" (table, weight type, n_in x n_out, tokens).
-std::string shape_label(const KernelTable& table, T type, int64_t n_out, int64_t n_tokens) {
-    return std::string(table.name) + " " + std::string(gguf::tensor_type_name(type)) + " " +
-           std::to_string(kModelNIn) + "x" + std::to_string(n_out) + " " +
-           std::to_string(n_tokens) + "tok";
+std::string shape_label(const KernelTable& table, const WeightMatrix& w, int64_t n_tokens) {
+    return std::string(table.name) + " " + std::string(gguf::tensor_type_name(w.type)) + " " +
+           std::to_string(kModelNIn) + "x" + std::to_string(w.n_out) + " " +
+           std::to_string(n_tokens) + "tok" + (w.packed != nullptr ? " packed" : "");
 }
 
-// range(0) type, range(1) n_out, range(2) threads. One token: y [1, n_out] = x · W^T.
+// range(0) type, range(1) n_out, range(2) threads, range(3) packed. One token: y [1, n_out] = x ·
+// W^T.
 void BM_Gemv(benchmark::State& state) {
     const auto type = static_cast<T>(state.range(0));
     const int64_t n_out = state.range(1);
     const KernelTable& table = active_kernels();
-    const WeightMatrix& w = bench_matrix(table, type, n_out);
+    const WeightMatrix& w = bench_matrix(table, type, n_out, state.range(3) != 0);
     const std::vector<float> x = random_row(kModelNIn, 7);
     std::vector<float> y(static_cast<size_t>(n_out));
     ThreadPool pool(static_cast<int>(state.range(2)));
@@ -174,15 +184,16 @@ void BM_Gemv(benchmark::State& state) {
     }
     state.SetBytesProcessed(state.iterations() *
                             static_cast<int64_t>(w.row_bytes * static_cast<uint64_t>(n_out)));
-    state.SetLabel(shape_label(table, type, n_out, 1));
+    state.SetLabel(shape_label(table, w, 1));
 }
 
-// range(0) type, range(1) n_out, range(2) threads. kGemmTokens tokens: y [128, n_out].
+// range(0) type, range(1) n_out, range(2) threads, range(3) packed. kGemmTokens tokens: y [128,
+// n_out].
 void BM_Gemm(benchmark::State& state) {
     const auto type = static_cast<T>(state.range(0));
     const int64_t n_out = state.range(1);
     const KernelTable& table = active_kernels();
-    const WeightMatrix& w = bench_matrix(table, type, n_out);
+    const WeightMatrix& w = bench_matrix(table, type, n_out, state.range(3) != 0);
     const std::vector<float> x = random_row(kGemmTokens * kModelNIn, 8);
     std::vector<float> y(static_cast<size_t>(kGemmTokens * n_out));
     ThreadPool pool(static_cast<int>(state.range(2)));
@@ -194,7 +205,7 @@ void BM_Gemm(benchmark::State& state) {
     const double flops_per_call = 2.0 * kModelNIn * static_cast<double>(n_out) * kGemmTokens;
     state.counters["flops"] = benchmark::Counter(
         flops_per_call * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-    state.SetLabel(shape_label(table, type, n_out, kGemmTokens));
+    state.SetLabel(shape_label(table, w, kGemmTokens));
 }
 
 constexpr int64_t id(T t) {
@@ -227,10 +238,14 @@ BENCHMARK(BM_MatmulGemv)
 // Types outermost and threads innermost, so bench_matrix rebuilds only when the matrix changes.
 constexpr int64_t kShapeTypes[] = {id(T::F16), id(T::Q8_0), id(T::Q4_0), id(T::Q4_K), id(T::Q6_K)};
 void model_shapes(benchmark::internal::Benchmark* b) {
-    b->ArgNames({"type", "n_out", "threads"});
+    b->ArgNames({"type", "n_out", "threads", "packed"});
     for (const int64_t type : kShapeTypes) {
+        const bool packs = active_kernels()[static_cast<T>(type)].pack_rows != nullptr;
         for (const int64_t n_out : {int64_t{4096}, int64_t{13696}}) {
-            for (const int64_t threads : {int64_t{1}, int64_t{2}}) b->Args({type, n_out, threads});
+            for (const int64_t threads : {int64_t{1}, int64_t{2}}) {
+                b->Args({type, n_out, threads, 0});
+                if (packs) b->Args({type, n_out, threads, 1});
+            }
         }
     }
 }

@@ -12,6 +12,8 @@
 #include "gguf/reader.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -438,6 +440,19 @@ GgufFile::GgufFile(std::unique_ptr<State> state) : state_(std::move(state)) {}
 GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
 GgufFile::~GgufFile() = default;
+
+void GgufFile::release_pages(std::span<const uint8_t> range) const {
+    if (state_->mapping.size() == 0 || range.empty()) return;
+    const std::span<const uint8_t> all = state_->bytes;
+    if (range.data() < all.data() || range.data() + range.size() > all.data() + all.size()) return;
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<uintptr_t>(range.data());
+    const uintptr_t first = (begin + page - 1) / page * page;
+    const uintptr_t last = (begin + range.size()) / page * page;
+    if (last <= first) return;
+    // Advice only: failure changes memory use, never results, so it is ignored.
+    (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
 
 uint32_t GgufFile::version() const {
     return state_->version;

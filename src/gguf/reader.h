@@ -64,6 +64,12 @@ public:
     uint64_t tensor_data_bytes() const;  // sum of tensor sizes
     const std::string& path() const;     // "<memory>" for from_bytes
 
+    // Says that this process will not read `range` (bytes of this file) again soon: the whole
+    // pages inside it leave the resident set, and are read back from the file if touched. For a
+    // weight whose packed copy replaced it, so memory holds one copy. No-op for from_bytes
+    // (a heap copy would be lost, not re-read).
+    void release_pages(std::span<const uint8_t> range) const;
+
 private:
     struct State;
     explicit GgufFile(std::unique_ptr<State> state);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -47,6 +48,18 @@ using VecDotTileFn = void (*)(int64_t n, const void* weights, size_t w_stride, i
                               const void* activations, size_t act_stride, int n_act, float* out,
                               size_t out_stride);
 
+// Row-interleaved weight groups: kPackRows rows stored so that one vector load holds the same
+// few columns of every row of the group, and a kernel keeps row r in lane r (no horizontal
+// reductions; see avx2/packed.cpp for the layouts). A group holds exactly the bytes of its
+// rows. pack_rows writes one group from kPackRows rows that start row_bytes apart.
+inline constexpr int kPackRows = 8;
+using PackRowsFn = void (*)(int64_t n, const void* rows, size_t row_bytes, void* group);
+// All kPackRows rows of one group against n_act activation rows (1..kMaxActRows):
+// out[c * out_stride + r] = vec_dot(n, row r, activations + c * act_stride), bit for bit.
+// Token-major output, so matmul writes y rows directly.
+using VecDotPackedFn = void (*)(int64_t n, const void* group, const void* activations,
+                                size_t act_stride, int n_act, float* out, size_t out_stride);
+
 struct TypeKernels {
     bool supported = false;
     TensorType vec_dot_type = TensorType::F32;
@@ -55,6 +68,8 @@ struct TypeKernels {
     VecDotFn vec_dot = nullptr;           // null for activation-only types
     VecDotRowsFn vec_dot_rows = nullptr;  // optional; matmul falls back to vec_dot per token
     VecDotTileFn vec_dot_tile = nullptr;  // optional; preferred by matmul when present
+    PackRowsFn pack_rows = nullptr;       // optional, with vec_dot_packed: the packed layout
+    VecDotPackedFn vec_dot_packed = nullptr;
 };
 
 // f16 rows that need not be contiguous (K or V rows of consecutive positions, wherever the

@@ -10,7 +10,9 @@
 //      token), numbered across all jobs, and let the threads claim chunks from a shared counter
 //      in one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
 //      write the same cache line of a 64-byte-aligned y row (when n_out is a multiple of 16).
-//   3. Within a chunk, tokens go in tiles of kMaxActRows. With the table's vec_dot_tile, the
+//   3. Within a chunk, tokens go in tiles of kMaxActRows. Rows of a packed weight (groups of
+//      kPackRows interleaved rows, WeightMatrix::packed) go a group at a time through
+//      vec_dot_packed, which keeps one row per SIMD lane. Otherwise, with vec_dot_tile, the
 //      chunk's rows go in groups of kMaxWeightRows and each (row group, token tile) is one call:
 //      a weight block is unpacked once for the whole token tile and an activation block loaded
 //      once for the whole row group (a 1-token GEMV too gets several rows per call, so their
@@ -19,13 +21,15 @@
 //      token). The chunk's weight rows stay in cache across token tiles; each tile's
 //      activations stay in L1 across rows.
 // Which thread computes a chunk varies from run to run, but each y[t][o] is one vec_dot (or the
-// bit-identical vec_dot_rows / vec_dot_tile lane) of W[o] and x[t], so the result does not.
+// bit-identical vec_dot_rows / vec_dot_tile / vec_dot_packed lane) of W[o] and x[t], so the
+// result does not.
 // Thread: one call at a time per scratch; the pool provides the parallelism.
 #include "kernels/matmul.h"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 
 #include "common/check.h"
 
@@ -64,7 +68,12 @@ struct JobPlan {
     VecDotFn vec_dot = nullptr;
     VecDotRowsFn vec_dot_rows = nullptr;  // may be null
     VecDotTileFn vec_dot_tile = nullptr;  // may be null; preferred when set
-    const uint8_t* act = nullptr;         // [n_tokens, act_row_bytes] in the vec_dot_type
+    // Rows [0, n_packed_rows) also as kPackRows-row groups of group_bytes (when set, preferred).
+    VecDotPackedFn vec_dot_packed = nullptr;
+    const uint8_t* packed = nullptr;
+    uint64_t group_bytes = 0;
+    int64_t n_packed_rows = 0;
+    const uint8_t* act = nullptr;  // [n_tokens, act_row_bytes] in the vec_dot_type
     uint64_t act_row_bytes = 0;
     int64_t chunk_end = 0;  // chunks of this and all earlier jobs (a prefix sum)
 };
@@ -139,6 +148,13 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
         p.vec_dot = wk.vec_dot;
         p.vec_dot_rows = wk.vec_dot_rows;
         p.vec_dot_tile = wk.vec_dot_tile;
+        if (job.w->packed != nullptr && wk.vec_dot_packed != nullptr &&
+            job.w->packed_with == wk.pack_rows) {
+            p.vec_dot_packed = wk.vec_dot_packed;
+            p.packed = static_cast<const uint8_t*>(job.w->packed);
+            p.group_bytes = job.w->row_bytes * kPackRows;
+            p.n_packed_rows = job.w->n_out / kPackRows * kPackRows;
+        }
         if (wk.vec_dot_type == TensorType::F32) {
             p.act = reinterpret_cast<const uint8_t*>(x);
             p.act_row_bytes = static_cast<uint64_t>(plan.n_in) * sizeof(float);
@@ -174,9 +190,32 @@ void compute_chunk_tiles(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64
     }
 }
 
+// Step 3 on packed groups: y[t][o] for every token t and o in [o_begin, o_end), which lie in
+// whole groups (o_begin is a multiple of kOutputsPerChunk, hence of kPackRows). A group's
+// weights stay in cache across the token tiles; outputs go straight into y's rows.
+void compute_packed_groups(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_begin,
+                           int64_t o_end) {
+    for (int64_t o = o_begin; o < o_end; o += kPackRows) {
+        const uint8_t* group = p.packed + static_cast<uint64_t>(o / kPackRows) * p.group_bytes;
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxActRows) {
+            const int n_act = static_cast<int>(std::min<int64_t>(kMaxActRows, n_tokens - t0));
+            p.vec_dot_packed(n_in, group, p.act + static_cast<uint64_t>(t0) * p.act_row_bytes,
+                             p.act_row_bytes, n_act, p.y + t0 * p.n_out + o,
+                             static_cast<size_t>(p.n_out));
+        }
+    }
+}
+
 // Step 3: y[t][o] for every token t and o in [o_begin, o_end) of one job.
 void compute_chunk(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_begin,
                    int64_t o_end) {
+    static_assert(kOutputsPerChunk % kPackRows == 0, "chunks start on group boundaries");
+    if (p.vec_dot_packed != nullptr && o_begin < p.n_packed_rows) {
+        const int64_t packed_end = std::min(o_end, p.n_packed_rows);
+        compute_packed_groups(p, n_in, n_tokens, o_begin, packed_end);
+        o_begin = packed_end;  // the last rows of a matrix whose n_out is not a multiple of 8
+        if (o_begin == o_end) return;
+    }
     if (p.vec_dot_tile != nullptr) {
         compute_chunk_tiles(p, n_in, n_tokens, o_begin, o_end);
         return;
@@ -226,6 +265,32 @@ bool can_matmul(const KernelTable& table, TensorType type) {
     if (static_cast<uint32_t>(type) >= gguf::kTensorTypeIdLimit) return false;
     const TypeKernels& k = table[type];
     return k.supported && k.vec_dot != nullptr && table[k.vec_dot_type].quantize_row != nullptr;
+}
+
+void PackedWeights::FreeDeleter::operator()(uint8_t* p) const {
+    std::free(p);
+}
+
+bool PackedWeights::pack(const KernelTable& table, WeightMatrix& w) {
+    const TypeKernels& k = table[w.type];
+    const int64_t n_groups = w.n_out / kPackRows;
+    if (k.pack_rows == nullptr || k.vec_dot_packed == nullptr || n_groups == 0) return false;
+    const uint64_t group_bytes = w.row_bytes * kPackRows;
+    const uint64_t n_bytes = group_bytes * static_cast<uint64_t>(n_groups);
+    // 64-byte aligned (std::aligned_alloc wants a multiple of the alignment).
+    auto* raw = static_cast<uint8_t*>(std::aligned_alloc(64, (n_bytes + 63) / 64 * 64));
+    GS_CHECK(raw != nullptr);
+    std::unique_ptr<uint8_t, FreeDeleter> buffer(raw);
+    const auto* rows = static_cast<const uint8_t*>(w.data);
+    for (int64_t g = 0; g < n_groups; ++g) {
+        k.pack_rows(w.n_in, rows + static_cast<uint64_t>(g) * group_bytes, w.row_bytes,
+                    raw + static_cast<uint64_t>(g) * group_bytes);
+    }
+    w.packed = raw;
+    w.packed_with = k.pack_rows;
+    buffers_.push_back(std::move(buffer));
+    bytes_ += n_bytes;
+    return true;
 }
 
 uint8_t* MatmulScratch::reserve(uint64_t n_bytes) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -28,6 +29,29 @@ struct WeightMatrix {
     int64_t n_in = 0;            // ne[0]
     int64_t n_out = 0;           // ne[1]
     uint64_t row_bytes = 0;      // bytes of one row of n_in values
+    // Optional row-interleaved copy of the first n_out / kPackRows · kPackRows rows (see
+    // TypeKernels::pack_rows), made by PackedWeights; matmul uses it when packed_with is the
+    // table's pack_rows for this type. data stays valid for every row either way.
+    const void* packed = nullptr;
+    PackRowsFn packed_with = nullptr;
+};
+
+// Owns the row-interleaved copies of weight matrices. Memory: about the bytes of the matrices
+// packed; callers release the original pages (the mapped file) if they no longer read them.
+// Thread: pack() from one thread at a time; the copies are immutable afterwards.
+class PackedWeights {
+public:
+    // Packs w's whole groups when `table` has a packed kernel for w.type and w has at least one
+    // group; sets w.packed and w.packed_with. Returns whether it packed.
+    bool pack(const KernelTable& table, WeightMatrix& w);
+    uint64_t bytes() const { return bytes_; }
+
+private:
+    struct FreeDeleter {
+        void operator()(uint8_t* p) const;
+    };
+    std::vector<std::unique_ptr<uint8_t, FreeDeleter>> buffers_;
+    uint64_t bytes_ = 0;
 };
 
 // Reusable buffer for converted activations; grows to the largest request and is then reused,

@@ -1,6 +1,7 @@
 #include "kernels/simd_tables.h"
 
 #include "kernels/avx2/float_types.h"
+#include "kernels/avx2/packed.h"
 #include "kernels/avx2/q_k.h"
 #include "kernels/avx2/q_legacy.h"
 #include "kernels/avx2/vector_ops.h"
@@ -14,6 +15,7 @@ const KernelTable& avx2_kernels() {
         avx2::add_float_kernels(t);
         avx2::add_legacy_kernels(t);
         avx2::add_k_kernels(t);
+        avx2::add_packed_kernels(t);
         avx2::add_vector_kernels(t);
         return t;
     }();

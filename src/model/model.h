@@ -1,5 +1,7 @@
 // Model: a loaded GGUF decoder — the mapped file, its hyper-parameters and bound weights.
 //
+// Weight matrices the kernel table has a packed layout for (kernels::TypeKernels::pack_rows)
+// are copied into it at load, and the file pages they came from are released.
 // Immutable once loaded and shared between threads as std::shared_ptr<const Model>
 // (STYLE.md §4). Loading validates the file, the architecture and every tensor shape.
 #pragma once
@@ -11,6 +13,7 @@
 #include "common/status.h"
 #include "gguf/reader.h"
 #include "kernels/kernel_table.h"
+#include "kernels/matmul.h"
 #include "model/hparams.h"
 #include "model/weights.h"
 
@@ -31,17 +34,22 @@ public:
 
     // Bytes of tensor data the decoder reads (the mapped weights).
     uint64_t weight_bytes() const { return file_.tensor_data_bytes(); }
+    // Of those, the bytes held as row-interleaved copies (their file pages are released).
+    uint64_t packed_bytes() const { return packed_.bytes(); }
 
 private:
-    Model(gguf::GgufFile file, HParams hparams, ModelWeights weights, std::string warnings)
+    Model(gguf::GgufFile file, HParams hparams, ModelWeights weights, kernels::PackedWeights packed,
+          std::string warnings)
         : file_(std::move(file)),
           hparams_(hparams),
           weights_(std::move(weights)),
+          packed_(std::move(packed)),
           warnings_(std::move(warnings)) {}
 
     gguf::GgufFile file_;  // owns the mapping every WeightMatrix points into
     HParams hparams_;
     ModelWeights weights_;
+    kernels::PackedWeights packed_;  // the packed copies some WeightMatrix views point into
     std::string warnings_;
 };
 

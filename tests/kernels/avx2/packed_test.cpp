@@ -1,0 +1,199 @@
+// Tests of the row-interleaved kernels (src/kernels/avx2/packed.cpp): every lane of
+// vec_dot_packed must equal the row-major vec_dot of the same table bit for bit (what keeps a
+// model's logits the same with packed weights), for every token count, several row lengths,
+// random and extreme data; packing must move bytes only; and matmul with a packed copy must
+// equal matmul without one, tail rows (n_out not a multiple of 8) included.
+// Every test skips on a CPU without the avx2 level.
+#include "kernels/avx2/packed.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/kernel_test_util.h"
+#include "kernels/matmul.h"
+#include "kernels/simd_tables.h"
+
+namespace glmserve::kernels {
+namespace {
+
+using T = TensorType;
+using testing::bytes_of_row;
+using testing::quantize;
+using testing::random_normal;
+
+class Avx2PackedTest : public ::testing::TestWithParam<T> {
+protected:
+    void SetUp() override {
+        if (!detect_cpu_features().has_avx2_level()) {
+            GTEST_SKIP() << "this CPU (or OS) lacks AVX2 + FMA + F16C; the avx2 kernels cannot run";
+        }
+    }
+    const KernelTable& table() const { return avx2_kernels(); }
+};
+
+// kPackRows rows of n values, quantized, contiguous; row r scaled by a different sigma so that
+// lanes differ in magnitude.
+std::vector<uint8_t> weight_rows(const KernelTable& table, T type, int64_t n, uint32_t seed) {
+    std::vector<uint8_t> rows;
+    for (int r = 0; r < kPackRows; ++r) {
+        const std::vector<uint8_t> q =
+            quantize(table, type, random_normal(n, seed + r, 0.05f * static_cast<float>(r + 1)));
+        rows.insert(rows.end(), q.begin(), q.end());
+    }
+    return rows;
+}
+
+std::vector<uint8_t> activation_rows(const KernelTable& table, int64_t n, int n_rows,
+                                     uint32_t seed) {
+    std::vector<uint8_t> acts;
+    for (int c = 0; c < n_rows; ++c) {
+        const std::vector<uint8_t> q = quantize(table, T::Q8_0, random_normal(n, seed + 100 * c));
+        acts.insert(acts.end(), q.begin(), q.end());
+    }
+    return acts;
+}
+
+// Every (row, token) of one group against vec_dot, bit for bit, for 1..kMaxActRows tokens.
+void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
+                                  const std::vector<uint8_t>& rows,
+                                  const std::vector<uint8_t>& acts) {
+    const uint64_t row_bytes = bytes_of_row(type, n);
+    const uint64_t act_bytes = bytes_of_row(T::Q8_0, n);
+    std::vector<uint8_t> group(rows.size(), 0xAB);
+    table[type].pack_rows(n, rows.data(), row_bytes, group.data());
+    // Packing moves bytes only: the same multiset of bytes.
+    std::vector<uint8_t> sorted_rows = rows, sorted_group = group;
+    std::sort(sorted_rows.begin(), sorted_rows.end());
+    std::sort(sorted_group.begin(), sorted_group.end());
+    EXPECT_EQ(sorted_rows, sorted_group);
+
+    for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
+        constexpr size_t kStride = kPackRows + 3;  // out rows wider than a group
+        std::vector<float> out(kStride * kMaxActRows + 1, -7.0f);
+        table[type].vec_dot_packed(n, group.data(), acts.data(), act_bytes, n_act, out.data(),
+                                   kStride);
+        for (int c = 0; c < kMaxActRows; ++c) {
+            for (size_t r = 0; r < kStride; ++r) {
+                const float got = out[c * kStride + r];
+                if (c >= n_act || r >= static_cast<size_t>(kPackRows)) {
+                    EXPECT_EQ(got, -7.0f) << "wrote outside row " << r << " token " << c;
+                    continue;
+                }
+                const float want = table[type].vec_dot(n, rows.data() + r * row_bytes,
+                                                       acts.data() + c * act_bytes);
+                EXPECT_EQ(std::memcmp(&got, &want, sizeof(float)), 0)
+                    << "n " << n << " n_act " << n_act << " row " << r << " token " << c << ": "
+                    << got << " vs " << want;
+            }
+        }
+    }
+}
+
+TEST_P(Avx2PackedTest, EveryLaneEqualsVecDotBitForBit) {
+    const T type = GetParam();
+    ASSERT_NE(table()[type].pack_rows, nullptr);
+    ASSERT_NE(table()[type].vec_dot_packed, nullptr);
+    for (const int64_t n : {32, 64, 160, 4096}) {
+        expect_group_matches_vec_dot(table(), type, n, weight_rows(table(), type, n, 7),
+                                     activation_rows(table(), n, kMaxActRows, 9));
+    }
+}
+
+// Raw random bytes: every quant value (Q8_0's -128 included) and wild fp16 scales, with
+// activations at the ends of their range.
+TEST_P(Avx2PackedTest, RandomBytesAndExtremeActivations) {
+    const T type = GetParam();
+    const int64_t n = 256;
+    const uint64_t row_bytes = bytes_of_row(type, n);
+    std::mt19937 rng(5);
+    std::vector<uint8_t> rows(row_bytes * kPackRows);
+    for (uint8_t& b : rows) b = static_cast<uint8_t>(rng());
+    // Keep the scales finite and moderate (random fp16 bits include inf/NaN, which compare
+    // unequal to themselves); quants stay fully random.
+    const size_t block = row_bytes / (n / 32);
+    for (size_t off = 0; off < rows.size(); off += block) {
+        const uint16_t half = static_cast<uint16_t>(0x2000 + rng() % 0x2000);
+        std::memcpy(rows.data() + off, &half, sizeof(half));
+    }
+    std::vector<float> big(n);
+    for (int64_t i = 0; i < n; ++i) big[i] = (i % 3 == 0) ? -1000.0f : 999.0f - i;
+    std::vector<uint8_t> acts = quantize(table(), T::Q8_0, big);
+    for (int c = 1; c < kMaxActRows; ++c) {
+        const std::vector<uint8_t> more = quantize(table(), T::Q8_0, random_normal(n, 40 + c));
+        acts.insert(acts.end(), more.begin(), more.end());
+    }
+    expect_group_matches_vec_dot(table(), type, n, rows, acts);
+}
+
+// matmul with a packed copy equals matmul without one, for n_out with and without tail rows
+// and every token count up to two tiles and a half.
+TEST_P(Avx2PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
+    const T type = GetParam();
+    ThreadPool pool(2);
+    MatmulScratch scratch;
+    const int64_t n_in = 96;
+    for (const int64_t n_out : {8, 21, 48}) {
+        std::vector<uint8_t> data;
+        for (int64_t o = 0; o < n_out; ++o) {
+            const std::vector<uint8_t> q = quantize(table(), type, random_normal(n_in, 300 + o));
+            data.insert(data.end(), q.begin(), q.end());
+        }
+        WeightMatrix plain{.type = type,
+                           .data = data.data(),
+                           .n_in = n_in,
+                           .n_out = n_out,
+                           .row_bytes = bytes_of_row(type, n_in)};
+        WeightMatrix packed = plain;
+        PackedWeights store;
+        ASSERT_TRUE(store.pack(table(), packed));
+        EXPECT_EQ(store.bytes(), plain.row_bytes * static_cast<uint64_t>(n_out / kPackRows * 8));
+        for (const int64_t n_tokens : {1, 2, 3, 5, 10}) {
+            const std::vector<float> x = random_normal(n_in * n_tokens, 77);
+            std::vector<float> y_plain(n_out * n_tokens), y_packed(n_out * n_tokens, 1.0f);
+            matmul(table(), plain, x.data(), n_tokens, y_plain.data(), scratch, pool);
+            matmul(table(), packed, x.data(), n_tokens, y_packed.data(), scratch, pool);
+            EXPECT_EQ(std::memcmp(y_plain.data(), y_packed.data(), y_plain.size() * 4), 0)
+                << "n_out " << n_out << " n_tokens " << n_tokens;
+        }
+    }
+}
+
+// A table without packed kernels (ref) ignores a packed copy made for another table.
+TEST_P(Avx2PackedTest, OtherTablesIgnoreThePackedCopy) {
+    const T type = GetParam();
+    const int64_t n_in = 64, n_out = 16;
+    std::vector<uint8_t> data;
+    for (int64_t o = 0; o < n_out; ++o) {
+        const std::vector<uint8_t> q = quantize(table(), type, random_normal(n_in, 500 + o));
+        data.insert(data.end(), q.begin(), q.end());
+    }
+    WeightMatrix w{.type = type,
+                   .data = data.data(),
+                   .n_in = n_in,
+                   .n_out = n_out,
+                   .row_bytes = bytes_of_row(type, n_in)};
+    WeightMatrix plain = w;
+    PackedWeights store;
+    ASSERT_TRUE(store.pack(table(), w));
+    EXPECT_FALSE(store.pack(ref_kernels(), plain));  // ref has no packed layout
+    ThreadPool pool(1);
+    MatmulScratch scratch;
+    const std::vector<float> x = random_normal(n_in * 3, 8);
+    std::vector<float> y_ref(n_out * 3), y_ref_packed(n_out * 3);
+    matmul(ref_kernels(), plain, x.data(), 3, y_ref.data(), scratch, pool);
+    matmul(ref_kernels(), w, x.data(), 3, y_ref_packed.data(), scratch, pool);
+    EXPECT_EQ(y_ref, y_ref_packed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Avx2, Avx2PackedTest, ::testing::Values(T::Q8_0, T::Q4_0),
+                         [](const ::testing::TestParamInfo<T>& param) {
+                             return std::string(gguf::tensor_type_name(param.param));
+                         });
+
+}  // namespace
+}  // namespace glmserve::kernels
