@@ -129,7 +129,8 @@ Status read_command(const YAML::Node& node, std::string_view field, std::vector<
 }
 
 // "host:port" or "[v6]:port".
-Status parse_listen(std::string_view text, std::string_view field, GatewaySpec& gateway) {
+Status parse_listen(std::string_view text, std::string_view field, std::string& host_out,
+                    uint16_t& port_out) {
     std::string_view host;
     std::string_view port_text;
     if (text.starts_with('[')) {
@@ -155,9 +156,17 @@ Status parse_listen(std::string_view text, std::string_view field, GatewaySpec& 
         return invalid_argument(
             fmt::format("{}: '{}' is not host:port (port 1..65535)", field, text));
     }
-    gateway.listen_host = std::string(host);
-    gateway.listen_port = static_cast<uint16_t>(port);
+    host_out = std::string(host);
+    port_out = static_cast<uint16_t>(port);
     return ok_status();
+}
+
+Status read_listen(const YAML::Node& node, std::string_view field, std::string& host,
+                   uint16_t& port) {
+    std::string text;
+    GS_RETURN_IF_ERROR(read_string(node, field, text));
+    if (text.empty()) return ok_status();
+    return parse_listen(text, field, host, port);
 }
 
 Status parse_gateway(const YAML::Node& node, GatewaySpec& gateway) {
@@ -165,9 +174,8 @@ Status parse_gateway(const YAML::Node& node, GatewaySpec& gateway) {
     GS_RETURN_IF_ERROR(
         check_map(node, "gateway", {"enabled", "listen", "policy", "config", "args", "command"}));
     GS_RETURN_IF_ERROR(read_bool(node["enabled"], "gateway.enabled", gateway.enabled));
-    std::string listen;
-    GS_RETURN_IF_ERROR(read_string(node["listen"], "gateway.listen", listen));
-    if (!listen.empty()) GS_RETURN_IF_ERROR(parse_listen(listen, "gateway.listen", gateway));
+    GS_RETURN_IF_ERROR(
+        read_listen(node["listen"], "gateway.listen", gateway.listen_host, gateway.listen_port));
     GS_RETURN_IF_ERROR(read_string(node["policy"], "gateway.policy", gateway.policy));
     GS_RETURN_IF_ERROR(read_string(node["config"], "gateway.config", gateway.config_path));
     GS_RETURN_IF_ERROR(read_string_list(node["args"], "gateway.args", gateway.args));
@@ -235,12 +243,14 @@ Status parse_restart(const YAML::Node& node, RestartSpec& restart) {
 
 Status parse_root(const YAML::Node& root, ClusterConfig& config) {
     if (!root.IsDefined() || root.IsNull()) return invalid_argument("cluster config: empty file");
-    GS_RETURN_IF_ERROR(check_map(
-        root, "",
-        {"glmserve", "log_dir", "drain_timeout", "gateway", "replicas", "health", "restart"}));
+    GS_RETURN_IF_ERROR(check_map(root, "",
+                                 {"glmserve", "log_dir", "drain_timeout", "status_listen",
+                                  "gateway", "replicas", "health", "restart"}));
     GS_RETURN_IF_ERROR(read_string(root["glmserve"], "glmserve", config.glmserve_path));
     GS_RETURN_IF_ERROR(read_string(root["log_dir"], "log_dir", config.log_dir));
     GS_RETURN_IF_ERROR(read_duration(root["drain_timeout"], "drain_timeout", config.drain_timeout));
+    GS_RETURN_IF_ERROR(read_listen(root["status_listen"], "status_listen", config.status_host,
+                                   config.status_port));
     GS_RETURN_IF_ERROR(parse_gateway(root["gateway"], config.gateway));
     GS_RETURN_IF_ERROR(parse_replicas(root["replicas"], config.replicas));
     GS_RETURN_IF_ERROR(parse_health(root["health"], config.health));
@@ -319,6 +329,19 @@ Status validate_gateway(const GatewaySpec& gateway, const ReplicaSpec& replicas)
     return ok_status();
 }
 
+Status validate_status_listen(const ClusterConfig& config) {
+    if (config.status_port == 0) return ok_status();
+    const int port = config.status_port;
+    const ReplicaSpec& replicas = config.replicas;
+    if ((port >= replicas.base_port && port < replicas.base_port + replicas.count) ||
+        (config.gateway.enabled && port == config.gateway.listen_port)) {
+        return invalid_argument(
+            fmt::format("status_listen: port {} is also a replica's or the gateway's", port));
+    }
+    if (config.status_host.empty()) return invalid_argument("status_listen: must be host:port");
+    return ok_status();
+}
+
 }  // namespace
 
 Status validate_cluster_config(const ClusterConfig& config) {
@@ -329,6 +352,7 @@ Status validate_cluster_config(const ClusterConfig& config) {
     }
     GS_RETURN_IF_ERROR(validate_replicas(config.replicas));
     GS_RETURN_IF_ERROR(validate_gateway(config.gateway, config.replicas));
+    GS_RETURN_IF_ERROR(validate_status_listen(config));
     GS_RETURN_IF_ERROR(validate_health(config.health));
     GS_RETURN_IF_ERROR(validate_backoff(config.restart.backoff));
     if (config.restart.max_restarts < 1) {

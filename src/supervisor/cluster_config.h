@@ -6,6 +6,7 @@
 //   glmserve: /usr/bin/glmserve        # binary for the children; default: this executable
 //   log_dir: ./cluster-logs            # one <child>.log per child (stdout + stderr, appended)
 //   drain_timeout: 30s                 # SIGTERM -> SIGKILL grace on stop and rolling restart
+//   status_listen: 127.0.0.1:9090      # optional: the supervisor's /metrics, /status, /health
 //   gateway:
 //     enabled: true
 //     listen: 127.0.0.1:8080
@@ -95,6 +96,8 @@ struct ClusterConfig {
     std::string glmserve_path;  // absolute; default: /proc/self/exe resolved
     std::string log_dir = "glmserve-cluster-logs";
     Clock::duration drain_timeout = std::chrono::seconds(30);
+    std::string status_host = "127.0.0.1";
+    uint16_t status_port = 0;  // 0: no status endpoint
     GatewaySpec gateway;
     ReplicaSpec replicas;
     HealthSpec health;

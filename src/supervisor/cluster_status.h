@@ -44,4 +44,8 @@ struct ClusterStatus {
     int n_replicas_ready() const;
 };
 
+// {"stopping":false,"rolling_restart":false,"replicas":[{"name":..,"port":..,"pid":..,
+// "state":"ready","restarts":0,"last_exit":""},...],"gateway":{...} or null}
+std::string cluster_status_json(const ClusterStatus& status);
+
 }  // namespace glmserve::supervisor

@@ -18,6 +18,7 @@
 #include "supervisor/crash_loop_detector.h"
 #include "supervisor/exit_cause.h"
 #include "supervisor/health_probe.h"
+#include "supervisor/status_server.h"
 #include "supervisor/supervisor_metrics.h"
 
 namespace glmserve::supervisor {
@@ -325,10 +326,14 @@ void Supervisor::Impl::advance_rolling(Clock::time_point now) {
         Child& child = children[*rolling.current];
         switch (rolling.phase) {
             case Phase::WaitOthers:
-                if (child.state != ChildState::Ready && child.state != ChildState::Unhealthy) {
-                    rolling.phase = Phase::WaitReady;  // already being replaced (crash, backoff)
+                if (child.state == ChildState::Backoff || child.state == ChildState::Failed) {
+                    // No process: the next one it gets is already a fresh start.
+                    rolling.phase = Phase::WaitReady;
                     continue;
                 }
+                // A process still starting predates the request too: replaced once ready (or
+                // killed by startup_timeout, which also ends in a fresh start).
+                if (child.state == ChildState::Starting) return;
                 if (!others_ready(*rolling.current)) return;
                 rolling.drained_generation = child.generation;
                 term_child(child, now);
@@ -525,13 +530,28 @@ ClusterStatus Supervisor::status() const {
 
 int run_cluster(const ClusterConfig& config, obs::Registry* registry) {
     const auto log = obs::logger("supervisor");
+    // Without a caller's registry the counters still exist, for the status endpoint.
+    obs::Registry own_registry;
+    obs::Registry& metrics = registry != nullptr ? *registry : own_registry;
     Result<std::unique_ptr<Supervisor>> supervisor =
-        Supervisor::create(config, {.registry = registry});
+        Supervisor::create(config, {.registry = &metrics});
     if (!supervisor.ok()) {
         log->error("cluster: {}", supervisor.status().to_string());
         return 1;
     }
     Supervisor& sup = **supervisor;
+    std::unique_ptr<StatusServer> status_server;
+    if (config.status_port != 0) {
+        Result<std::unique_ptr<StatusServer>> started =
+            StatusServer::start(config.status_host, config.status_port, sup, metrics);
+        if (!started.ok()) {
+            log->error("cluster: {}", started.status().to_string());
+            return 1;
+        }
+        status_server = std::move(started).value();
+        log->info("cluster: /metrics and /status on {}:{}", config.status_host,
+                  status_server->port());
+    }
     // Declared after the supervisor, so destroyed before its io_context.
     asio::signal_set signals(sup.io_context(), SIGTERM, SIGINT, SIGHUP);
     std::function<void()> wait_for_signal;
@@ -549,6 +569,8 @@ int run_cluster(const ClusterConfig& config, obs::Registry* registry) {
     };
     wait_for_signal();
     sup.run();
+    if (status_server) status_server->stop();
+    log->info("cluster: stopped");
     return 0;
 }
 

@@ -76,8 +76,10 @@ private:
 };
 
 // Runs the cluster until SIGTERM or SIGINT (drain, stop, exit 0; a second one kills what is
-// left); SIGHUP triggers a rolling restart. Returns the process exit code: 0 after a clean stop, 1 when the config is invalid or
-// the log directory cannot be created. `registry` may be null.
+// left); SIGHUP triggers a rolling restart. With config.status_port set it serves /metrics,
+// /status and /health there (status_server.h). Returns the process exit code: 0 after a clean
+// stop, 1 when the config is invalid, the log directory cannot be created or status_listen
+// cannot be bound. `registry` may be null (the metrics then live in a registry of its own).
 int run_cluster(const ClusterConfig& config, obs::Registry* registry = nullptr);
 
 }  // namespace glmserve::supervisor

@@ -1,7 +1,8 @@
 // SupervisorMetrics: the cluster's Prometheus series (STYLE.md §8), declared in one place.
 //
 //   glmserve_cluster_restarts_total{child}       restarts after an exit or a failed health check
-//   glmserve_cluster_exits_total{child,cause}    every exit, cause = ExitCause::label()
+//   glmserve_cluster_exits_total{child,cause}    every exit, cause = ExitCause::label(), or
+//                                                "spawn_failed" when exec failed
 //   glmserve_cluster_child_up{child}             1 while the child is ready, else 0
 //   glmserve_cluster_crash_loops_total{child}    children given up on (marked failed)
 //

@@ -14,6 +14,7 @@ constexpr std::string_view kFull = R"(
 glmserve: /opt/glmserve/bin/glmserve
 log_dir: /var/log/glmserve
 drain_timeout: 20s
+status_listen: 127.0.0.1:9200
 gateway:
   listen: 0.0.0.0:9000
   policy: p2c
@@ -52,6 +53,8 @@ TEST(ClusterConfig, ParsesEveryField) {
     EXPECT_EQ(c.glmserve_path, "/opt/glmserve/bin/glmserve");
     EXPECT_EQ(c.log_dir, "/var/log/glmserve");
     EXPECT_EQ(c.drain_timeout, seconds(20));
+    EXPECT_EQ(c.status_host, "127.0.0.1");
+    EXPECT_EQ(c.status_port, 9200);
     EXPECT_TRUE(c.gateway.enabled);
     EXPECT_EQ(c.gateway.listen_host, "0.0.0.0");
     EXPECT_EQ(c.gateway.listen_port, 9000);
@@ -95,6 +98,7 @@ TEST(ClusterConfig, MinimalFileGetsDefaultsAndThisExecutable) {
     EXPECT_EQ(c.health.ready_path, "/ready");
     EXPECT_EQ(c.health.failures, 3);
     EXPECT_EQ(c.drain_timeout, seconds(30));
+    EXPECT_EQ(c.status_port, 0);  // no status endpoint unless asked for
 }
 
 TEST(ClusterConfig, ListenAcceptsBracketedIpv6) {
@@ -162,6 +166,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"replicas: {model: m}\nrestart: {window: 0s}", "restart.window"},
         BadCase{"replicas: {model: m}\ndrain_timeout: forever", "drain_timeout"},
         BadCase{"replicas: {model: m}\nsupervisor: {}", "supervisor"},
+        BadCase{"replicas: {model: m}\nstatus_listen: 9000", "status_listen"},
+        BadCase{"replicas: {model: m, base_port: 9000}\nstatus_listen: 'h:9000'", "status_listen"},
+        BadCase{"replicas: {model: m}\nstatus_listen: 'h:8080'", "status_listen"},
         BadCase{"replicas: {model: m\n", "YAML error at line"}));
 
 TEST(ClusterConfig, LoadReportsAMissingFile) {

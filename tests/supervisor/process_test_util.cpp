@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "http/client.h"
 
 namespace glmserve::supervisor::testing {
 namespace {
@@ -83,6 +84,23 @@ std::string read_text_file(const std::string& path) {
     std::ostringstream text;
     text << file.rdbuf();
     return text.str();
+}
+
+HttpReply http_get(uint16_t port, const std::string& path) {
+    boost::asio::io_context io;
+    const std::chrono::milliseconds limit(2000);
+    auto connection = http::Connection::create(
+        io, http::Url{.scheme = "http", .host = "127.0.0.1", .port = port},
+        {.connect = limit, .first_byte = limit, .idle_between_chunks = limit, .total = limit});
+    HttpReply reply;
+    int status = 0;
+    connection->async_request(
+        {.method = "GET", .target = path},
+        {.on_head = [&](const http::ResponseHead& head) { status = head.status; },
+         .on_body = [&](std::string_view chunk) { reply.body.append(chunk); },
+         .on_done = [&](const Status& s) { reply.status = s.ok() ? status : 0; }});
+    io.run();
+    return reply;
 }
 
 }  // namespace glmserve::supervisor::testing

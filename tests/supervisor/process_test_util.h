@@ -40,4 +40,12 @@ bool pid_alive(pid_t pid);
 // The whole text of a file ("" when unreadable).
 std::string read_text_file(const std::string& path);
 
+struct HttpReply {
+    int status = 0;  // 0: no answer (refused, timeout)
+    std::string body;
+};
+
+// GET http://127.0.0.1:<port><path> with a 2 s limit.
+HttpReply http_get(uint16_t port, const std::string& path);
+
 }  // namespace glmserve::supervisor::testing

@@ -23,7 +23,7 @@ constexpr milliseconds kWait{8000};
 
 struct Cluster {
     TempDir dir;
-    uint16_t base_port = testing::find_free_ports(3);
+    uint16_t base_port = testing::find_free_ports(4);  // gateway, 2 replicas, status
     std::optional<ChildProcess> runner;
 
     std::string log(const std::string& child) const {
@@ -35,6 +35,7 @@ struct Cluster {
         std::ofstream(yaml) << "glmserve: " << GLMSERVE_FAKE_REPLICA << "\n"
                             << "log_dir: " << dir.path() << "/logs\n"
                             << "drain_timeout: 2s\n"
+                            << "status_listen: 127.0.0.1:" << base_port + 3 << "\n"
                             << "gateway:\n"
                             << "  listen: 127.0.0.1:" << base_port << "\n"
                             << "  command: ['{glmserve}', '--listen', '{listen}']\n"
@@ -90,6 +91,17 @@ TEST(RunCluster, SighupRollsTheReplicasAndSigtermExitsZeroLeavingNothing) {
     cluster.start();
     ASSERT_TRUE(wait_until([&] { return cluster.all_ready(); }, kWait)) << cluster.log("replica-0");
 
+    // The supervisor's own view may trail the test's probes by one health interval.
+    testing::HttpReply status;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            status = testing::http_get(cluster.base_port + 3, "/status");
+            return status.body.find(R"("replicas_ready":2)") != std::string::npos;
+        },
+        kWait))
+        << status.status << " " << status.body;
+    EXPECT_NE(status.body.find(R"("name":"gateway")"), std::string::npos) << status.body;
+
     cluster.runner->signal_group(SIGHUP);
     ASSERT_TRUE(wait_until(
         [&] {
@@ -99,6 +111,16 @@ TEST(RunCluster, SighupRollsTheReplicasAndSigtermExitsZeroLeavingNothing) {
         kWait))
         << read_text_file(cluster.dir.path() + "/runner.log");
     EXPECT_EQ(cluster.pids_in("gateway").size(), 1u);
+    const testing::HttpReply metrics = testing::http_get(cluster.base_port + 3, "/metrics");
+    EXPECT_EQ(metrics.status, 200);
+    // Each replica's planned exit after SIGTERM is counted, none as a restart.
+    EXPECT_NE(
+        metrics.body.find(R"(glmserve_cluster_exits_total{child="replica-1",cause="exit_0"} 1)"),
+        std::string::npos)
+        << metrics.body;
+    EXPECT_NE(metrics.body.find(R"(glmserve_cluster_restarts_total{child="replica-0"} 0)"),
+              std::string::npos);
+    EXPECT_EQ(testing::http_get(cluster.base_port + 3, "/nope").status, 404);
 
     const std::vector<pid_t> pids = cluster.all_child_pids();
     // To the runner alone, as an init system would send it (not to the whole group).

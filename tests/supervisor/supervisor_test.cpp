@@ -248,6 +248,32 @@ TEST(Supervisor, RollingRestartKeepsAllButOneReplicaReady) {
               std::string::npos);
 }
 
+// Requested while the replicas are still starting: processes that predate the request are
+// replaced too, once they are ready.
+TEST(Supervisor, RollingRestartDuringStartReplacesEveryProcess) {
+    TempDir dir;
+    ClusterConfig config = fake_cluster(dir, 2, /*with_gateway=*/false);
+    config.replicas.args = {"--drain-ms", "50", "--ready-after-ms", "300"};
+    RunningCluster cluster(config);
+    cluster.supervisor().rolling_restart();
+    auto starts = [&](const char* child) {
+        const std::string log = testing::read_text_file(dir.path() + "/logs/" + child + ".log");
+        int n = 0;
+        for (size_t pos = log.find("listening"); pos != std::string::npos;
+             pos = log.find("listening", pos + 1)) {
+            ++n;
+        }
+        return n;
+    };
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const ClusterStatus s = cluster.status();
+            return !s.rolling_restart_in_progress && s.n_replicas_ready() == 2 &&
+                   starts("replica-0") == 2 && starts("replica-1") == 2;
+        },
+        kWait));
+}
+
 TEST(Supervisor, StopLeavesNoChildAlive) {
     TempDir dir;
     ClusterConfig config = fake_cluster(dir, 2);
