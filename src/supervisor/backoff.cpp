@@ -1,3 +1,5 @@
+// Backoff (see backoff.h): the delay arithmetic is done in double nanoseconds and capped
+// before converting back, so no crash history can overflow a duration.
 #include "supervisor/backoff.h"
 
 #include <algorithm>

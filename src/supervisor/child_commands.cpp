@@ -1,3 +1,4 @@
+// Argv templates (see child_commands.h): `{name}` substitution inside each element.
 #include "supervisor/child_commands.h"
 
 #include <fmt/format.h>

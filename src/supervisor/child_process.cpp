@@ -1,3 +1,7 @@
+// ChildProcess (see child_process.h): fork + exec with everything the child needs prepared
+// before fork (the child of a multithreaded parent may only make async-signal-safe calls), exec
+// errors reported through a close-on-exec pipe, and reaping in two steps (waitid WNOWAIT, kill
+// the group, waitpid) so stragglers die while the group id is still reserved.
 #include "supervisor/child_process.h"
 
 #include <fcntl.h>

@@ -1,3 +1,6 @@
+// cluster.yaml parsing (see cluster_config.h): yaml-cpp nodes are read with its non-throwing
+// decode() and every mismatch becomes an InvalidArgument naming the field; the exceptions
+// yaml-cpp still throws (syntax errors) are caught here and never leave the module.
 #include "supervisor/cluster_config.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,5 @@
+// Child state names and the /status JSON (see cluster_status.h); the JSON is built by hand
+// (a handful of fields) with strings escaped.
 #include "supervisor/cluster_status.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,5 @@
+// CrashLoopDetector (see crash_loop_detector.h): a deque of restart times, never longer than
+// max_restarts.
 #include "supervisor/crash_loop_detector.h"
 
 #include <algorithm>

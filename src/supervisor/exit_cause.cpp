@@ -1,3 +1,4 @@
+// Exit causes and the cgroup oom_kill counter (see exit_cause.h).
 #include "supervisor/exit_cause.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// Health probes (see health_probe.h) over the shared HTTP client, one fresh connection each.
 #include "supervisor/health_probe.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// The supervisor's /metrics, /status and /health endpoint (see status_server.h).
 #include "supervisor/status_server.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,8 @@
+// Supervisor (see supervisor.h): the loop is a timer on the io_context that every `tick` reaps
+// exited children, escalates overdue drains to SIGKILL, restarts children whose backoff ended,
+// launches health probes, and advances the rolling-restart and stop state machines; probe
+// answers come back as handlers on the same single-threaded io_context, so no state needs a
+// lock except the published snapshot.
 #include "supervisor/supervisor.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// The glmserve_cluster_* series (see supervisor_metrics.h).
 #include "supervisor/supervisor_metrics.h"
 
 #include <string>

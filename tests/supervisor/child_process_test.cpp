@@ -90,9 +90,8 @@ TEST(ChildProcess, TerminateReachesGrandchildren) {
 TEST(ChildProcess, TerminateEscalatesToSigkillAfterTheGrace) {
     TempDir dir;
     ChildProcess child = spawn_sh(dir, "trap '' TERM; echo trapped; while :; do sleep 1; done");
-    ASSERT_TRUE(wait_until(
-        [&] { return read_text_file(dir.path() + "/child.log") == "trapped\n"; },
-        milliseconds(5000)));  // the trap is installed
+    ASSERT_TRUE(wait_until([&] { return read_text_file(dir.path() + "/child.log") == "trapped\n"; },
+                           milliseconds(5000)));  // the trap is installed
     const auto start = std::chrono::steady_clock::now();
     const ExitCause cause = child.terminate(milliseconds(300));
     EXPECT_EQ(cause.label(), "SIGKILL");
