@@ -1,13 +1,14 @@
 // AVX2 kernels on row-interleaved weight groups (KernelTable::pack_rows / vec_dot_packed) for
-// Q8_0 and Q4_0, the formats whose decode the row-major kernels left compute-bound.
+// Q8_0, Q4_0 and Q4_K, the formats whose decode the row-major kernels left compute-bound.
 //
 // Guarantees, tested against the row-major kernels of q_legacy.h and the scalar reference:
 //   - pack_rows_* moves bytes only: a group holds exactly its kPackRows rows' bytes.
 //   - vec_dot_packed_* gives, for every row and token, vec_dot's result bit for bit, so a model
 //     computes the same logits with packed weights or without.
 // Only called through the KernelTable; the CPU must have the avx2 level (dispatch checks).
-// n is a multiple of 32; Q8 activations lie in [-127, 127] as the quantizers produce them.
-// Kernels never allocate, lock or log. Thread: pure functions over caller-owned buffers.
+// n is a multiple of the block (32, Q4_K 256); Q8 activations lie in [-127, 127] as the quantizers
+// produce them. Kernels never allocate, lock or log. Thread: pure functions over caller-owned
+// buffers.
 #pragma once
 
 #include <cstddef>
@@ -20,15 +21,18 @@ namespace glmserve::kernels::avx2 {
 // kPackRows rows of n values, row_bytes apart -> one group.
 void pack_rows_q8_0(int64_t n, const void* rows, size_t row_bytes, void* group);
 void pack_rows_q4_0(int64_t n, const void* rows, size_t row_bytes, void* group);
+void pack_rows_q4_k(int64_t n, const void* rows, size_t row_bytes, void* group);
 
 // out[c * out_stride + r] = vec_dot(n, row r of the group, a + c * act_stride), r < kPackRows,
-// c < n_act (1..kMaxActRows); a holds BlockQ8_0 activation rows.
+// c < n_act (1..kMaxActRows); a holds BlockQ8_0 (Q4_K: BlockQ8_K) activation rows.
 void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride);
 void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride);
+void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride);
 
-// Sets pack_rows and vec_dot_packed for Q8_0 and Q4_0 in t.
+// Sets pack_rows and vec_dot_packed for Q8_0, Q4_0 and Q4_K in t.
 void add_packed_kernels(KernelTable& t);
 
 }  // namespace glmserve::kernels::avx2

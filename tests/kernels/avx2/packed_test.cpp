@@ -48,11 +48,13 @@ std::vector<uint8_t> weight_rows(const KernelTable& table, T type, int64_t n, ui
     return rows;
 }
 
-std::vector<uint8_t> activation_rows(const KernelTable& table, int64_t n, int n_rows,
+// n_rows activation rows in the weight type's vec_dot_type (Q8_0, Q8_K).
+std::vector<uint8_t> activation_rows(const KernelTable& table, T type, int64_t n, int n_rows,
                                      uint32_t seed) {
     std::vector<uint8_t> acts;
     for (int c = 0; c < n_rows; ++c) {
-        const std::vector<uint8_t> q = quantize(table, T::Q8_0, random_normal(n, seed + 100 * c));
+        const std::vector<uint8_t> q =
+            quantize(table, table[type].vec_dot_type, random_normal(n, seed + 100 * c));
         acts.insert(acts.end(), q.begin(), q.end());
     }
     return acts;
@@ -63,7 +65,7 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
                                   const std::vector<uint8_t>& rows,
                                   const std::vector<uint8_t>& acts) {
     const uint64_t row_bytes = bytes_of_row(type, n);
-    const uint64_t act_bytes = bytes_of_row(T::Q8_0, n);
+    const uint64_t act_bytes = bytes_of_row(table[type].vec_dot_type, n);
     std::vector<uint8_t> group(rows.size(), 0xAB);
     table[type].pack_rows(n, rows.data(), row_bytes, group.data());
     // Packing moves bytes only: the same multiset of bytes.
@@ -98,9 +100,10 @@ TEST_P(Avx2PackedTest, EveryLaneEqualsVecDotBitForBit) {
     const T type = GetParam();
     ASSERT_NE(table()[type].pack_rows, nullptr);
     ASSERT_NE(table()[type].vec_dot_packed, nullptr);
-    for (const int64_t n : {32, 64, 160, 4096}) {
+    const int64_t block = testing::block_size_of(type);
+    for (const int64_t n : {block, 2 * block, 5 * block, int64_t{4096}}) {
         expect_group_matches_vec_dot(table(), type, n, weight_rows(table(), type, n, 7),
-                                     activation_rows(table(), n, kMaxActRows, 9));
+                                     activation_rows(table(), type, n, kMaxActRows, 9));
     }
 }
 
@@ -108,23 +111,30 @@ TEST_P(Avx2PackedTest, EveryLaneEqualsVecDotBitForBit) {
 // activations at the ends of their range.
 TEST_P(Avx2PackedTest, RandomBytesAndExtremeActivations) {
     const T type = GetParam();
-    const int64_t n = 256;
+    const int64_t n = 512;
+    const int64_t block = testing::block_size_of(type);
     const uint64_t row_bytes = bytes_of_row(type, n);
+    const size_t block_bytes = row_bytes / static_cast<size_t>(n / block);
+    // Every fp16 field at the start of a block (d; Q4_K: d and dmin) kept finite and moderate
+    // (random fp16 bits include inf/NaN, which compare unequal to themselves); the rest,
+    // quants and K-quant scale bytes included, fully random.
+    const int n_halves = type == T::Q4_K ? 2 : 1;
     std::mt19937 rng(5);
     std::vector<uint8_t> rows(row_bytes * kPackRows);
     for (uint8_t& b : rows) b = static_cast<uint8_t>(rng());
-    // Keep the scales finite and moderate (random fp16 bits include inf/NaN, which compare
-    // unequal to themselves); quants stay fully random.
-    const size_t block = row_bytes / (n / 32);
-    for (size_t off = 0; off < rows.size(); off += block) {
-        const uint16_t half = static_cast<uint16_t>(0x2000 + rng() % 0x2000);
-        std::memcpy(rows.data() + off, &half, sizeof(half));
+    for (size_t off = 0; off < rows.size(); off += block_bytes) {
+        for (int h = 0; h < n_halves; ++h) {
+            const auto half = static_cast<uint16_t>(0x2000 + rng() % 0x2000);
+            std::memcpy(rows.data() + off + 2 * h, &half, sizeof(half));
+        }
     }
     std::vector<float> big(n);
-    for (int64_t i = 0; i < n; ++i) big[i] = (i % 3 == 0) ? -1000.0f : 999.0f - i;
-    std::vector<uint8_t> acts = quantize(table(), T::Q8_0, big);
+    for (int64_t i = 0; i < n; ++i)
+        big[i] = (i % 3 == 0) ? -1000.0f : 999.0f - static_cast<float>(i);
+    const T act_type = table()[type].vec_dot_type;
+    std::vector<uint8_t> acts = quantize(table(), act_type, big);
     for (int c = 1; c < kMaxActRows; ++c) {
-        const std::vector<uint8_t> more = quantize(table(), T::Q8_0, random_normal(n, 40 + c));
+        const std::vector<uint8_t> more = quantize(table(), act_type, random_normal(n, 40 + c));
         acts.insert(acts.end(), more.begin(), more.end());
     }
     expect_group_matches_vec_dot(table(), type, n, rows, acts);
@@ -136,7 +146,7 @@ TEST_P(Avx2PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
     const T type = GetParam();
     ThreadPool pool(2);
     MatmulScratch scratch;
-    const int64_t n_in = 96;
+    const int64_t n_in = 3 * testing::block_size_of(type);
     for (const int64_t n_out : {8, 21, 48}) {
         std::vector<uint8_t> data;
         for (int64_t o = 0; o < n_out; ++o) {
@@ -166,7 +176,7 @@ TEST_P(Avx2PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
 // A table without packed kernels (ref) ignores a packed copy made for another table.
 TEST_P(Avx2PackedTest, OtherTablesIgnoreThePackedCopy) {
     const T type = GetParam();
-    const int64_t n_in = 64, n_out = 16;
+    const int64_t n_in = 2 * testing::block_size_of(type), n_out = 16;
     std::vector<uint8_t> data;
     for (int64_t o = 0; o < n_out; ++o) {
         const std::vector<uint8_t> q = quantize(table(), type, random_normal(n_in, 500 + o));
@@ -190,7 +200,7 @@ TEST_P(Avx2PackedTest, OtherTablesIgnoreThePackedCopy) {
     EXPECT_EQ(y_ref, y_ref_packed);
 }
 
-INSTANTIATE_TEST_SUITE_P(Avx2, Avx2PackedTest, ::testing::Values(T::Q8_0, T::Q4_0),
+INSTANTIATE_TEST_SUITE_P(Avx2, Avx2PackedTest, ::testing::Values(T::Q8_0, T::Q4_0, T::Q4_K),
                          [](const ::testing::TestParamInfo<T>& param) {
                              return std::string(gguf::tensor_type_name(param.param));
                          });
