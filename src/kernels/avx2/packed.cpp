@@ -150,12 +150,31 @@ inline void offset_sums(const uint8_t* q_a, __m256i& lo, __m256i& hi) {
     hi = _mm256_permute2x128_si256(h, h, 0x11);
 }
 
+// The int16 pair sums of one half (kHalf 0: low nibbles against activation quants 0..15; 1:
+// high nibbles against 16..31) of one Q4_0 group block, for C tokens. One half at a time keeps
+// the live vectors few enough for the 16 ymm registers.
+template <int C, int kHalf>
+inline void q4_0_half_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride, __m256i (&s)[C]) {
+    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+    for (int c = 0; c < C; ++c) s[c] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+        __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
+        if constexpr (kHalf == 1) w = _mm256_srli_epi16(w, 4);
+        w = _mm256_and_si256(w, low_nibbles);
+#pragma GCC unroll 2
+        for (int c = 0; c < C; ++c) {
+            const uint8_t* q_a = ab + c * a_stride + offsetof(BlockQ8_0, qs) + 16 * kHalf;
+            s[c] = _mm256_add_epi16(s[c], _mm256_maddubs_epi16(w, broadcast_word(q_a + 4 * k)));
+        }
+    }
+}
+
 // C tokens (1 or 2) against one Q4_0 group.
 template <int C>
 void q4_0_body(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
                size_t out_stride) {
     const __m256i ones = _mm256_set1_epi16(1);
-    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
     __m256 a_lo[C], a_hi[C];
     for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / kQK; ++b) {
@@ -164,31 +183,24 @@ void q4_0_body(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_strid
         _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes + 64), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes + 128), _MM_HINT_T0);
         const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-        __m256i s_lo[C], s_hi[C];  // int16 pair sums, four chunks' worth
-        for (int c = 0; c < C; ++c) s_lo[c] = s_hi[c] = _mm256_setzero_si256();
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-            const __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
-            const __m256i w_lo = _mm256_and_si256(w, low_nibbles);
-            const __m256i w_hi = _mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles);
-#pragma GCC unroll 2
-            for (int c = 0; c < C; ++c) {
-                const uint8_t* q_a = ab + c * a_stride + offsetof(BlockQ8_0, qs);
-                s_lo[c] = _mm256_add_epi16(s_lo[c],
-                                           _mm256_maddubs_epi16(w_lo, broadcast_word(q_a + 4 * k)));
-                s_hi[c] = _mm256_add_epi16(
-                    s_hi[c], _mm256_maddubs_epi16(w_hi, broadcast_word(q_a + 16 + 4 * k)));
-            }
-        }
         const __m256 d_w = load_row_scales(gb);
+        __m256 d[C];
+        __m256i off_lo[C], off_hi[C];
         for (int c = 0; c < C; ++c) {
             const uint8_t* act = ab + c * a_stride;
-            __m256i off_lo, off_hi;
-            offset_sums(act + offsetof(BlockQ8_0, qs), off_lo, off_hi);
-            const __m256i sum_lo = _mm256_sub_epi32(_mm256_madd_epi16(s_lo[c], ones), off_lo);
-            const __m256i sum_hi = _mm256_sub_epi32(_mm256_madd_epi16(s_hi[c], ones), off_hi);
-            accumulate(d_w, load_half(act + offsetof(BlockQ8_0, d)), sum_lo, sum_hi, a_lo[c],
-                       a_hi[c]);
+            d[c] = _mm256_mul_ps(d_w, _mm256_set1_ps(load_half(act + offsetof(BlockQ8_0, d))));
+            offset_sums(act + offsetof(BlockQ8_0, qs), off_lo[c], off_hi[c]);
+        }
+        __m256i s[C];
+        q4_0_half_sums<C, 0>(gb, ab, a_stride, s);
+        for (int c = 0; c < C; ++c) {
+            const __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s[c], ones), off_lo[c]);
+            a_lo[c] = _mm256_fmadd_ps(d[c], _mm256_cvtepi32_ps(sum), a_lo[c]);
+        }
+        q4_0_half_sums<C, 1>(gb, ab, a_stride, s);
+        for (int c = 0; c < C; ++c) {
+            const __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s[c], ones), off_hi[c]);
+            a_hi[c] = _mm256_fmadd_ps(d[c], _mm256_cvtepi32_ps(sum), a_hi[c]);
         }
     }
     for (int c = 0; c < C; ++c) {
