@@ -46,7 +46,7 @@ void add_gateway_command(CLI::App& app, CommandRunner& run) {
     auto o = std::make_shared<GatewayCliOptions>();
     CLI::App* sub = app.add_subcommand(
         "gateway", "Load balancer in front of replicas (ours or any OpenAI-compatible server)");
-    sub->add_option("-c,--config", o->config_file, "gateway.yaml (see docs; flags override it)")
+    sub->add_option("-c,--config", o->config_file, "gateway.yaml (the flags below override it)")
         ->envname("GLMSERVE_GATEWAY_CONFIG");
     sub->add_option("--listen", o->listen, "HOST:PORT to listen on (default 127.0.0.1:8000)")
         ->envname("GLMSERVE_GATEWAY_LISTEN");

@@ -15,7 +15,7 @@ http::Response json_response(int status, std::string body) {
 }  // namespace
 
 Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& host, uint16_t port,
-                                                          const Supervisor& supervisor,
+                                                          Supervisor& supervisor,
                                                           const obs::Registry& registry) {
     http::ServerConfig config;
     config.host = host;
@@ -27,21 +27,27 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& hos
     };
     auto handler = [&supervisor, &registry](http::Request request,
                                             std::shared_ptr<http::ResponseWriter> writer) {
-        if (request.method != "GET" && request.method != "HEAD") {
-            writer->send(json_response(405, R"({"error":"method not allowed"})"));
-            return;
-        }
         const std::string_view path = request.path();
-        if (path == "/metrics") {
+        const bool get = request.method == "GET" || request.method == "HEAD";
+        if (path == "/rolling-restart") {
+            if (request.method != "POST") {
+                writer->send(json_response(405, R"({"error":"use POST"})"));
+                return;
+            }
+            supervisor.rolling_restart();
+            writer->send(json_response(202, R"({"rolling_restart":"requested"})"));
+        } else if (path != "/metrics" && path != "/status" && path != "/health") {
+            writer->send(json_response(404, R"({"error":"not found"})"));
+        } else if (!get) {
+            writer->send(json_response(405, R"({"error":"use GET"})"));
+        } else if (path == "/metrics") {
             writer->send({.status = 200,
                           .content_type = std::string(obs::kPrometheusContentType),
                           .body = registry.render()});
         } else if (path == "/status") {
             writer->send(json_response(200, cluster_status_json(supervisor.status())));
-        } else if (path == "/health") {
-            writer->send(json_response(200, R"({"status":"ok"})"));
         } else {
-            writer->send(json_response(404, R"({"error":"not found"})"));
+            writer->send(json_response(200, R"({"status":"ok"})"));
         }
     };
     Result<std::unique_ptr<http::Server>> server = http::Server::start(config, handler);

@@ -5,10 +5,14 @@
 //                 caller registered)
 //   GET /status   cluster_status_json() of the latest snapshot
 //   GET /health   200 {"status":"ok"} while the process runs
-// Anything else is 404; methods other than GET/HEAD are 405. The listener uses the hardened
+//   POST /rolling-restart   starts a rolling restart, as SIGHUP does (202; ignored by the
+//                 supervisor while one runs): the "command" form for operators and scripts
+//                 that cannot signal the process (another container, a remote shell)
+// Anything else is 404; other methods on these paths are 405. The listener uses the hardened
 // http::Server with its default limits.
 // Thread: handlers run on the server's io thread and only read thread-safe state
-// (Supervisor::status(), Registry::render()); start/stop from the owning thread.
+// (Supervisor::status(), Registry::render()) or post to the supervisor's loop
+// (Supervisor::rolling_restart()); start/stop from the owning thread.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +31,7 @@ public:
     // `supervisor` and `registry` must outlive the StatusServer. Unavailable when the address
     // cannot be bound.
     static Result<std::unique_ptr<StatusServer>> start(const std::string& host, uint16_t port,
-                                                       const Supervisor& supervisor,
+                                                       Supervisor& supervisor,
                                                        const obs::Registry& registry);
 
     uint16_t port() const { return server_->port(); }

@@ -86,7 +86,7 @@ std::string read_text_file(const std::string& path) {
     return text.str();
 }
 
-HttpReply http_get(uint16_t port, const std::string& path) {
+HttpReply http_request(const std::string& method, uint16_t port, const std::string& path) {
     boost::asio::io_context io;
     const std::chrono::milliseconds limit(2000);
     auto connection = http::Connection::create(
@@ -95,7 +95,7 @@ HttpReply http_get(uint16_t port, const std::string& path) {
     HttpReply reply;
     int status = 0;
     connection->async_request(
-        {.method = "GET", .target = path},
+        {.method = method, .target = path},
         {.on_head = [&](const http::ResponseHead& head) { status = head.status; },
          .on_body = [&](std::string_view chunk) { reply.body.append(chunk); },
          .on_done = [&](const Status& s) { reply.status = s.ok() ? status : 0; }});

@@ -45,7 +45,10 @@ struct HttpReply {
     std::string body;
 };
 
-// GET http://127.0.0.1:<port><path> with a 2 s limit.
-HttpReply http_get(uint16_t port, const std::string& path);
+// `method` http://127.0.0.1:<port><path> (no body) with a 2 s limit.
+HttpReply http_request(const std::string& method, uint16_t port, const std::string& path);
+inline HttpReply http_get(uint16_t port, const std::string& path) {
+    return http_request("GET", port, path);
+}
 
 }  // namespace glmserve::supervisor::testing

@@ -86,7 +86,7 @@ struct Cluster {
     }
 };
 
-TEST(RunCluster, SighupRollsTheReplicasAndSigtermExitsZeroLeavingNothing) {
+TEST(RunCluster, SighupAndPostRollTheReplicasAndSigtermExitsZeroLeavingNothing) {
     Cluster cluster;
     cluster.start();
     ASSERT_TRUE(wait_until([&] { return cluster.all_ready(); }, kWait)) << cluster.log("replica-0");
@@ -121,6 +121,17 @@ TEST(RunCluster, SighupRollsTheReplicasAndSigtermExitsZeroLeavingNothing) {
     EXPECT_NE(metrics.body.find(R"(glmserve_cluster_restarts_total{child="replica-0"} 0)"),
               std::string::npos);
     EXPECT_EQ(testing::http_get(cluster.base_port + 3, "/nope").status, 404);
+
+    // The command form of SIGHUP.
+    EXPECT_EQ(testing::http_get(cluster.base_port + 3, "/rolling-restart").status, 405);
+    EXPECT_EQ(testing::http_request("POST", cluster.base_port + 3, "/rolling-restart").status, 202);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return cluster.pids_in("replica-0").size() == 3 &&
+                   cluster.pids_in("replica-1").size() == 3 && cluster.all_ready();
+        },
+        kWait))
+        << read_text_file(cluster.dir.path() + "/runner.log");
 
     const std::vector<pid_t> pids = cluster.all_child_pids();
     // To the runner alone, as an init system would send it (not to the whole group).
