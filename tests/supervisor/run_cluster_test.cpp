@@ -122,7 +122,14 @@ TEST(RunCluster, SighupAndPostRollTheReplicasAndSigtermExitsZeroLeavingNothing) 
               std::string::npos);
     EXPECT_EQ(testing::http_get(cluster.base_port + 3, "/nope").status, 404);
 
-    // The command form of SIGHUP.
+    // The command form of SIGHUP, once the first rolling restart has finished (a request
+    // during one is ignored).
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return testing::http_get(cluster.base_port + 3, "/status")
+                       .body.find(R"("rolling_restart":false)") != std::string::npos;
+        },
+        kWait));
     EXPECT_EQ(testing::http_get(cluster.base_port + 3, "/rolling-restart").status, 405);
     EXPECT_EQ(testing::http_request("POST", cluster.base_port + 3, "/rolling-restart").status, 202);
     ASSERT_TRUE(wait_until(
