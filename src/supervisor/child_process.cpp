@@ -14,7 +14,10 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -40,8 +43,8 @@ private:
 
 // Runs in the forked child, where only async-signal-safe calls are allowed (the parent may have
 // had other threads holding locks at fork time): no allocation, no logging. Never returns.
-[[noreturn]] void exec_child(char* const* argv, pid_t parent, int stdin_fd, int log_fd,
-                             int error_fd) {
+[[noreturn]] void exec_child(const char* path, char* const* argv, pid_t parent, int stdin_fd,
+                             int log_fd, int error_fd) {
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // The parent may have died before prctl took effect: then we were re-parented already.
@@ -49,17 +52,39 @@ private:
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (const int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    for (const int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+        ::sigaction(sig, &default_action, nullptr);
+    }
     ::dup2(stdin_fd, STDIN_FILENO);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
     // Descriptors the parent opened without O_CLOEXEC (sockets of other threads) must not leak
     // into the replica: mark everything above stderr close-on-exec. The error pipe already is.
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-    ::execvp(argv[0], argv);
+    ::execv(path, argv);
     const int error = errno;
     [[maybe_unused]] const ssize_t n = ::write(error_fd, &error, sizeof(error));
     ::_exit(127);
+}
+
+// argv[0] itself when it names a path, else the first executable of that name on PATH (the
+// search happens here because execvp is not async-signal-safe). nullopt when none is found.
+std::optional<std::string> resolve_executable(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* path_env = std::getenv("PATH");
+    const std::string_view path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
+    size_t pos = 0;
+    while (pos <= path.size()) {
+        size_t end = path.find(':', pos);
+        if (end == std::string_view::npos) end = path.size();
+        const std::string_view dir = path.substr(pos, end - pos);
+        std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, name);
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        pos = end + 1;
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -67,6 +92,11 @@ private:
 Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     if (options.argv.empty() || options.argv.front().empty()) {
         return invalid_argument("spawn: empty argv");
+    }
+    const std::optional<std::string> executable = resolve_executable(options.argv.front());
+    if (!executable) {
+        return unavailable(
+            fmt::format("spawn: cannot execute '{}': not found in PATH", options.argv.front()));
     }
     // Everything the child needs is prepared before fork: it may not allocate.
     std::vector<char*> argv;
@@ -94,7 +124,10 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) return internal_error(fmt::format("spawn: fork: {}", std::strerror(errno)));
-    if (pid == 0) exec_child(argv.data(), parent, null_fd.get(), log_fd.get(), error_write.get());
+    if (pid == 0) {
+        exec_child(executable->c_str(), argv.data(), parent, null_fd.get(), log_fd.get(),
+                   error_write.get());
+    }
 
     // Both sides call setpgid so the group exists whichever runs first (signals sent right
     // after spawn() returns must reach it).

@@ -34,7 +34,7 @@
 namespace glmserve::supervisor {
 
 struct SpawnOptions {
-    std::vector<std::string> argv;  // argv[0] is the executable (searched in PATH without '/')
+    std::vector<std::string> argv;  // argv[0]: the executable, searched in PATH when it has no '/'
     std::string log_path;           // created if missing, appended to
     // Read before the child starts and when it is reaped, to tell an OOM kill from another
     // SIGKILL. Null: no OOM detection. Not owned; must outlive the handle.

@@ -117,6 +117,18 @@ TEST(ChildProcess, ExecFailureIsAStatus) {
         ChildProcess::spawn({.argv = {"/bin/true"}, .log_path = "/nonexistent/dir/x.log"}).ok());
 }
 
+TEST(ChildProcess, SearchesPathForABareName) {
+    TempDir dir;
+    Result<ChildProcess> child = ChildProcess::spawn(
+        {.argv = {"sh", "-c", "exit 4"}, .log_path = dir.path() + "/child.log"});
+    ASSERT_TRUE(child.ok()) << child.status().to_string();
+    EXPECT_EQ(reap_within(*child, milliseconds(5000)).label(), "exit_4");
+    const Result<ChildProcess> missing = ChildProcess::spawn(
+        {.argv = {"glmserve-no-such-binary"}, .log_path = dir.path() + "/child.log"});
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.status().message().find("not found in PATH"), std::string::npos);
+}
+
 TEST(ChildProcess, DestructorLeavesNoProcessBehind) {
     TempDir dir;
     pid_t pid = 0;
