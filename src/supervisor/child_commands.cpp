@@ -49,9 +49,13 @@ std::string bracket_if_ipv6(std::string_view host) {
 
 }  // namespace
 
-std::vector<std::string> default_replica_command(int threads) {
-    std::vector<std::string> command = {"{glmserve}", "serve",  "-m",     "{model}",
-                                        "--host",     "{host}", "--port", "{port}"};
+std::vector<std::string> default_replica_command(bool has_model, int threads) {
+    std::vector<std::string> command = {"{glmserve}", "serve"};
+    if (has_model) {
+        command.emplace_back("-m");
+        command.emplace_back("{model}");
+    }
+    for (const char* arg : {"--host", "{host}", "--port", "{port}"}) command.emplace_back(arg);
     if (threads > 0) {
         command.emplace_back("--threads");
         command.emplace_back("{threads}");
@@ -107,7 +111,9 @@ std::vector<std::string> replica_argv(const ClusterConfig& config, int index) {
         {"index", std::to_string(index)},
     };
     std::vector<std::string> argv =
-        expand(spec.command.empty() ? default_replica_command(spec.threads) : spec.command, values);
+        expand(spec.command.empty() ? default_replica_command(!spec.model.empty(), spec.threads)
+                                    : spec.command,
+               values);
     argv.insert(argv.end(), spec.args.begin(), spec.args.end());
     if (index < static_cast<int>(spec.per_replica_args.size())) {
         const auto& extra = spec.per_replica_args[static_cast<size_t>(index)];

@@ -4,8 +4,8 @@
 //   replicas: {glmserve} {model} {host} {port} {threads} {index}
 //   gateway:  {glmserve} {listen} {policy}
 // Default templates (used when the config gives none):
-//   replica: {glmserve} serve -m {model} --host {host} --port {port} [--threads {threads}]
-//            (--threads only when replicas.threads > 0)
+//   replica: {glmserve} serve [-m {model}] --host {host} --port {port} [--threads {threads}]
+//            (-m only with a replicas.model, --threads only when replicas.threads > 0)
 //   gateway: {glmserve} gateway --listen {listen} --policy {policy}
 // After the template come, for a replica: replicas.args, then per_replica[i].args; for the
 // gateway: `--upstream http://host:port` once per replica, `-c <config>` when set, then
@@ -24,7 +24,7 @@
 
 namespace glmserve::supervisor {
 
-std::vector<std::string> default_replica_command(int threads);
+std::vector<std::string> default_replica_command(bool has_model, int threads);
 std::vector<std::string> default_gateway_command();
 
 // OK when every `{...}` in `command` is one of `allowed`; InvalidArgument naming `field`

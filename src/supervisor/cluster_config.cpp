@@ -296,12 +296,11 @@ Status validate_replicas(const ReplicaSpec& replicas) {
                                             replicas.per_replica_args.size(), replicas.count));
     }
     if (replicas.host.empty()) return invalid_argument("replicas.host: must not be empty");
-    const bool uses_model =
-        replicas.command.empty() ||
+    const bool template_uses_model =
         std::any_of(replicas.command.begin(), replicas.command.end(),
                     [](const std::string& s) { return s.find("{model}") != std::string::npos; });
-    if (uses_model && replicas.model.empty()) {
-        return invalid_argument("replicas.model: required (the path of the GGUF file)");
+    if (template_uses_model && replicas.model.empty()) {
+        return invalid_argument("replicas.model: required by replicas.command's {model}");
     }
     if (!replicas.command.empty()) {
         GS_RETURN_IF_ERROR(

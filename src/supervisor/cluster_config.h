@@ -1,7 +1,6 @@
 // ClusterConfig: what `glmserve cluster -c cluster.yaml` runs, parsed and validated.
 //
-// The YAML file (every section optional except replicas.model when the default replica
-// command is used):
+// The YAML file (every key optional):
 //
 //   glmserve: /usr/bin/glmserve        # binary for the children; default: this executable
 //   log_dir: ./cluster-logs            # one <child>.log per child (stdout + stderr, appended)
@@ -10,7 +9,7 @@
 //   gateway:
 //     enabled: true
 //     listen: 127.0.0.1:8080
-//     policy: least_connections        # round_robin | weighted_round_robin |
+//     policy: p2c                      # round_robin | weighted_round_robin |
 //                                      # least_connections | p2c | prefix_affinity
 //     config: gateway.yaml             # optional, passed as -c
 //     args: [--log-format, json]
@@ -19,7 +18,7 @@
 //     count: 3
 //     host: 127.0.0.1
 //     base_port: 8081                  # replica i listens on base_port + i
-//     model: model.gguf
+//     model: model.gguf                # absent: serve's built-in demo model
 //     threads: 4                       # 0 or absent: the replica chooses
 //     args: [--max-queue, "64"]
 //     per_replica: [ {args: [...]}, ... ]   # extra args for replica 0, 1, ...
@@ -60,8 +59,8 @@ struct GatewaySpec {
     bool enabled = true;
     std::string listen_host = "127.0.0.1";
     uint16_t listen_port = 8080;
-    std::string policy = "least_connections";
-    std::string config_path;  // empty: none
+    std::string policy = "p2c";  // the gateway's own default
+    std::string config_path;     // empty: none
     std::vector<std::string> args;
     std::vector<std::string> command;  // argv template; empty: the default (child_commands.h)
 };

@@ -36,6 +36,13 @@ TEST(ChildCommands, ThreadsAreLeftOutWhenZero) {
     EXPECT_EQ(std::find(argv.begin(), argv.end(), "--threads"), argv.end());
 }
 
+TEST(ChildCommands, WithoutAModelServeUsesItsDemoModel) {
+    ClusterConfig config = two_replicas();
+    config.replicas.model.clear();
+    EXPECT_EQ(replica_argv(config, 0),
+              (Argv{"/bin/glmserve", "serve", "--host", "127.0.0.1", "--port", "9001"}));
+}
+
 TEST(ChildCommands, DefaultGatewayArgvListsEveryReplica) {
     ClusterConfig config = two_replicas();
     config.gateway.config_path = "gw.yaml";

@@ -84,7 +84,7 @@ TEST(ClusterConfig, ParsesEveryField) {
 }
 
 TEST(ClusterConfig, MinimalFileGetsDefaultsAndThisExecutable) {
-    const Result<ClusterConfig> parsed = parse_cluster_config("replicas: {model: m.gguf}\n");
+    const Result<ClusterConfig> parsed = parse_cluster_config("replicas: {count: 1}\n");
     ASSERT_TRUE(parsed.ok()) << parsed.status().to_string();
     const ClusterConfig& c = *parsed;
     const Result<std::string> self = current_executable_path();
@@ -93,7 +93,7 @@ TEST(ClusterConfig, MinimalFileGetsDefaultsAndThisExecutable) {
     EXPECT_EQ(c.replicas.count, 1);
     EXPECT_EQ(c.replicas.base_port, 8081);
     EXPECT_EQ(c.gateway.listen_port, 8080);
-    EXPECT_EQ(c.gateway.policy, "least_connections");
+    EXPECT_EQ(c.gateway.policy, "p2c");
     EXPECT_EQ(c.health.path, "/health");
     EXPECT_EQ(c.health.ready_path, "/ready");
     EXPECT_EQ(c.health.failures, 3);
@@ -131,7 +131,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"replicas: {model: m, count: 0}", "replicas.count"},
         BadCase{"replicas: {model: m, count: three}", "replicas.count"},
         BadCase{"replicas: {model: m, count: 2.5}", "replicas.count"},
-        BadCase{"replicas: {count: 2}", "replicas.model"},
+        BadCase{"replicas: {count: 2, command: ['x', '-m', '{model}']}", "replicas.model"},
         BadCase{"replicas: {model: m, base_port: 70000}", "replicas.base_port"},
         BadCase{"replicas: {model: m, base_port: 65535, count: 2}", "replicas.count"},
         BadCase{"replicas: {model: m, threads: -1}", "replicas.threads"},
