@@ -41,6 +41,15 @@ private:
     int fd_;
 };
 
+// Moves a fresh descriptor above stderr: a supervisor started with stdin/stdout closed gets
+// 0..2 from open(), and the child's dup2 onto 0..2 would then clobber or keep close-on-exec.
+int above_stdio(int fd) {
+    if (fd < 0 || fd > STDERR_FILENO) return fd;
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    ::close(fd);
+    return moved;
+}
+
 // Runs in the forked child, where only async-signal-safe calls are allowed (the parent may have
 // had other threads holding locks at fork time): no allocation, no logging. Never returns.
 [[noreturn]] void exec_child(const char* path, char* const* argv, pid_t parent, int stdin_fd,
@@ -104,20 +113,20 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     for (const auto& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
     argv.push_back(nullptr);
 
-    ScopedFd log_fd(
-        ::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    ScopedFd log_fd(above_stdio(
+        ::open(options.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)));
     if (log_fd.get() < 0) {
         return internal_error(
             fmt::format("spawn: cannot open log '{}': {}", options.log_path, std::strerror(errno)));
     }
-    ScopedFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    ScopedFd null_fd(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
     if (null_fd.get() < 0) return internal_error("spawn: cannot open /dev/null");
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
         return internal_error(fmt::format("spawn: pipe2: {}", std::strerror(errno)));
     }
     ScopedFd error_read(pipe_fds[0]);
-    ScopedFd error_write(pipe_fds[1]);
+    ScopedFd error_write(above_stdio(pipe_fds[1]));
 
     const std::optional<int64_t> oom_before =
         options.oom_counter != nullptr ? options.oom_counter->read() : std::nullopt;

@@ -129,6 +129,22 @@ TEST(ChildProcess, SearchesPathForABareName) {
     EXPECT_NE(missing.status().message().find("not found in PATH"), std::string::npos);
 }
 
+// A supervisor started with stdin closed (a daemon's `<&-`) gets fd 0 for the log file; the
+// child's stdin redirection must not swallow its output.
+TEST(ChildProcess, LogsEvenWhenTheParentHasNoStdin) {
+    TempDir dir;
+    const int saved_stdin = ::dup(STDIN_FILENO);
+    ASSERT_GE(saved_stdin, 0);
+    ::close(STDIN_FILENO);
+    Result<ChildProcess> child = ChildProcess::spawn(
+        {.argv = {"/bin/sh", "-c", "echo hi"}, .log_path = dir.path() + "/child.log"});
+    ::dup2(saved_stdin, STDIN_FILENO);
+    ::close(saved_stdin);
+    ASSERT_TRUE(child.ok()) << child.status().to_string();
+    EXPECT_EQ(reap_within(*child, milliseconds(5000)).label(), "exit_0");
+    EXPECT_EQ(read_text_file(dir.path() + "/child.log"), "hi\n");
+}
+
 TEST(ChildProcess, DestructorLeavesNoProcessBehind) {
     TempDir dir;
     pid_t pid = 0;
