@@ -302,9 +302,14 @@ void Supervisor::Impl::begin_rolling_restart() {
     log->info("rolling restart of {} replicas", n_replicas());
     rolling = RollingRestart{.active = true};
     for (size_t i = 0; i < n_replicas(); ++i) rolling.pending.push_back(i);
-    if (Child* gw = gateway(); gw != nullptr && gw->running()) {
+    Child* gw = gateway();
+    if (gw != nullptr && gw->running()) {
         log->info("{}: SIGHUP to pid {} (reload its configuration)", gw->name, gw->pid());
         gw->process->signal_group(SIGHUP);
+    } else if (gw != nullptr && gw->state == ChildState::Failed) {
+        log->info("{}: was failed; starting it again (rolling restart)", gw->name);
+        gw->crash_loop.reset();
+        spawn(*gw, Clock::now());
     }
 }
 

@@ -14,7 +14,7 @@
 // other non-failed replica is Ready, is started again as soon as it exits (SIGKILL after
 // drain_timeout), and the next one waits until it is Ready. So at most one replica is out at
 // a time: never fewer than N-1 ready when all were ready before. A failed replica is simply
-// started again (a new chance: its crash-loop history is cleared).
+// started again (a new chance: its crash-loop history is cleared), and so is a failed gateway.
 //
 // stop(): the gateway first gets SIGTERM and drain_timeout to finish what it is forwarding
 // (the replicas still serve it), then every replica gets SIGTERM and drain_timeout, then

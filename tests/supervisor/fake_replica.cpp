@@ -6,6 +6,8 @@
 //   --ready-after-ms N    /ready answers 503 for the first N ms
 //   --exit-after-ms N     exits with --exit-code after N ms (0: before listening)
 //   --exit-code C         default 3
+//   --fail-while-exists F exits at once with --exit-code while file F exists (a broken
+//                         deployment that an operator later fixes)
 //   --hang-health-after-ms N   from N ms on, /health never answers
 //   --drain-ms N          on SIGTERM: /ready turns 503, exit 0 after N ms (default 200)
 //   --ignore-sigterm      SIGTERM does nothing (tests SIGKILL after drain_timeout)
@@ -43,6 +45,7 @@ struct Flags {
     long hang_health_after_ms = -1;
     long drain_ms = 200;
     bool ignore_sigterm = false;
+    std::string fail_while_exists;
 };
 
 long to_long(std::string_view text) {
@@ -77,6 +80,8 @@ Flags parse_flags(int argc, char** argv) {
             flags.exit_code = static_cast<int>(to_long(value));
         } else if (arg == "--hang-health-after-ms") {
             flags.hang_health_after_ms = to_long(value);
+        } else if (arg == "--fail-while-exists") {
+            flags.fail_while_exists = value;
         } else if (arg == "--drain-ms") {
             flags.drain_ms = to_long(value);
         } else {
@@ -97,6 +102,10 @@ void say(const std::string& line) {
 int main(int argc, char** argv) {
     const Flags flags = parse_flags(argc, argv);
     const Clock::time_point started = Clock::now();
+    if (!flags.fail_while_exists.empty() && ::access(flags.fail_while_exists.c_str(), F_OK) == 0) {
+        say("failing: " + flags.fail_while_exists + " exists");
+        return flags.exit_code;
+    }
     if (flags.exit_after_ms == 0) {
         say("exiting at once with code " + std::to_string(flags.exit_code));
         return flags.exit_code;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "obs/metrics.h"
@@ -200,6 +202,31 @@ TEST(Supervisor, MarksACrashLoopingReplicaFailed) {
     std::this_thread::sleep_for(milliseconds(600));  // longer than the largest backoff
     EXPECT_EQ(cluster.status().replicas[1].state, ChildState::Failed);
     EXPECT_EQ(cluster.status().replicas[1].restarts, 3);
+}
+
+// An operator fixes what made children crash-loop, then asks for a rolling restart: failed
+// children (a replica and the gateway) get a new chance.
+TEST(Supervisor, RollingRestartRevivesFailedChildren) {
+    TempDir dir;
+    const std::string broken = dir.path() + "/broken";
+    { std::ofstream(broken) << "x"; }
+    ClusterConfig config = fake_cluster(dir, 2);
+    config.restart.max_restarts = 1;
+    config.replicas.per_replica_args = {{}, {"--fail-while-exists", broken}};
+    config.gateway.args = {"--fail-while-exists", broken};
+    RunningCluster cluster(config);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const ClusterStatus s = cluster.status();
+            return s.replicas[1].state == ChildState::Failed &&
+                   s.gateway->state == ChildState::Failed &&
+                   s.replicas[0].state == ChildState::Ready;
+        },
+        kWait));
+    std::remove(broken.c_str());
+    cluster.supervisor().rolling_restart();
+    EXPECT_TRUE(cluster.wait_all_ready());
+    EXPECT_TRUE(wait_until([&] { return !cluster.status().rolling_restart_in_progress; }, kWait));
 }
 
 TEST(Supervisor, RollingRestartKeepsAllButOneReplicaReady) {
