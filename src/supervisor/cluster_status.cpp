@@ -10,6 +10,7 @@ namespace glmserve::supervisor {
 
 std::string_view child_state_name(ChildState state) {
     switch (state) {
+        case ChildState::Waiting: return "waiting";
         case ChildState::Starting: return "starting";
         case ChildState::Ready: return "ready";
         case ChildState::Unhealthy: return "unhealthy";

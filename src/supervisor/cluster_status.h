@@ -1,6 +1,7 @@
 // ClusterStatus: a snapshot of the supervisor's children, for tests, logs and a status page.
 //
 // Child states:
+//   Waiting    not started yet: before run(), and the gateway until the replicas are ready
 //   Starting   spawned, /ready not yet answered with 200
 //   Ready      /ready passed once; /health keeps passing
 //   Unhealthy  running, with 1 .. failures-1 consecutive failed /health checks
@@ -21,7 +22,7 @@
 
 namespace glmserve::supervisor {
 
-enum class ChildState { Starting, Ready, Unhealthy, Backoff, Stopping, Failed, Stopped };
+enum class ChildState { Waiting, Starting, Ready, Unhealthy, Backoff, Stopping, Failed, Stopped };
 
 std::string_view child_state_name(ChildState state);  // "starting", "ready", ...
 
@@ -29,7 +30,7 @@ struct ChildStatus {
     std::string name;  // "gateway", "replica-0", ...
     uint16_t port = 0;
     pid_t pid = 0;  // 0 while no process runs
-    ChildState state = ChildState::Starting;
+    ChildState state = ChildState::Waiting;
     int restarts = 0;       // restarts after failures (rolling restarts not counted)
     std::string last_exit;  // ExitCause::describe() of the last exit, "" before any
 };

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,8 +47,8 @@ struct Child {
     ProbeTarget ready_probe;
     ProbeTarget health_probe;
 
-    std::optional<ChildProcess> process;  // engaged while a process runs (until reaped)
-    ChildState state = ChildState::Starting;
+    std::optional<ChildProcess> process;     // engaged while a process runs (until reaped)
+    ChildState state = ChildState::Waiting;  // until run() starts it
     CrashLoopDetector crash_loop;
     int restarts = 0;
     std::string last_exit;
@@ -95,6 +96,7 @@ struct Supervisor::Impl {
 
     // Loop thread only.
     void start_all(Clock::time_point now);
+    void maybe_start_gateway(Clock::time_point now);
     void tick();
     void spawn(Child& child, Clock::time_point now);
     void on_exit(Child& child, const ExitCause& cause, Clock::time_point now);
@@ -129,6 +131,7 @@ struct Supervisor::Impl {
     std::vector<Child> children;  // replicas 0..N-1, then the gateway when enabled
     RollingRestart rolling;
     StopPhase stop_phase = StopPhase::Running;
+    Clock::time_point started_at;  // start_all()
 
     mutable std::mutex snapshot_mu;
     ClusterStatus snapshot;  // guarded by snapshot_mu
@@ -159,7 +162,28 @@ void Supervisor::Impl::spawn(Child& child, Clock::time_point now) {
 }
 
 void Supervisor::Impl::start_all(Clock::time_point now) {
-    for (Child& child : children) spawn(child, now);
+    started_at = now;
+    for (size_t i = 0; i < n_replicas(); ++i) spawn(children[i], now);
+    if (Child* gw = gateway()) gw->state = ChildState::Waiting;
+}
+
+void Supervisor::Impl::maybe_start_gateway(Clock::time_point now) {
+    Child* gw = gateway();
+    if (gw == nullptr || gw->state != ChildState::Waiting || stop_phase != StopPhase::Running) {
+        return;
+    }
+    const bool replicas_settled =
+        std::all_of(children.begin(), children.begin() + static_cast<std::ptrdiff_t>(n_replicas()),
+                    [](const Child& c) {
+                        return c.state == ChildState::Ready || c.state == ChildState::Failed;
+                    });
+    const bool waited_enough = now - started_at >= config.health.startup_timeout;
+    if (!replicas_settled && !waited_enough) return;
+    if (!replicas_settled) {
+        log->warn("{}: starting although not every replica is ready after startup_timeout",
+                  gw->name);
+    }
+    spawn(*gw, now);
 }
 
 void Supervisor::Impl::restart_later(Child& child, Clock::time_point now) {
@@ -434,6 +458,7 @@ void Supervisor::Impl::tick() {
             spawn(child, now);
         }
     }
+    maybe_start_gateway(now);
     for (size_t i = 0; i < children.size(); ++i) maybe_probe(i, now);
     advance_rolling(now);
     if (stop_phase != StopPhase::Running) advance_stop();

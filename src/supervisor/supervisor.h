@@ -1,6 +1,10 @@
 // Supervisor: the process manager behind `glmserve cluster`: starts N replicas and the gateway,
 // keeps them alive, restarts them one at a time on request, and stops them all.
 //
+// Start: the replicas first; the gateway once every replica is ready (or failed), or after
+// health.startup_timeout at the latest, so the gateway never opens in front of replicas that
+// are still loading their model.
+//
 // Life of a child: spawned (Starting) -> /ready answers 200 (Ready) -> /health polled every
 // health.interval; `health.failures` consecutive failures (error, non-200 or timeout) -> the
 // group gets SIGKILL (a hung process cannot drain) and the exit is handled like a crash. An

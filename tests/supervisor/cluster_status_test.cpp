@@ -14,6 +14,7 @@ TEST(ClusterStatus, CountsReadyReplicas) {
 }
 
 TEST(ClusterStatus, StateNames) {
+    EXPECT_EQ(child_state_name(ChildState::Waiting), "waiting");
     EXPECT_EQ(child_state_name(ChildState::Starting), "starting");
     EXPECT_EQ(child_state_name(ChildState::Backoff), "backoff");
     EXPECT_EQ(child_state_name(ChildState::Failed), "failed");

@@ -95,10 +95,25 @@ bool answers_ready(const ChildStatus& child) {
         .passed;
 }
 
-TEST(Supervisor, StartsReplicasAndGatewayAndSeesThemReady) {
+TEST(Supervisor, StartsReplicasThenTheGatewayAndSeesThemReady) {
     TempDir dir;
-    RunningCluster cluster(fake_cluster(dir, 2));
-    ASSERT_TRUE(cluster.wait_all_ready());
+    ClusterConfig config = fake_cluster(dir, 2);
+    config.replicas.args = {"--ready-after-ms", "300"};
+    RunningCluster cluster(config);
+    int observations_while_loading = 0;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const ClusterStatus s = cluster.status();
+            if (s.n_replicas_ready() < 2) {
+                // The gateway does not open in front of replicas that are still loading.
+                ++observations_while_loading;
+                EXPECT_EQ(s.gateway->state, ChildState::Waiting);
+                EXPECT_EQ(s.gateway->pid, 0);
+            }
+            return s.n_replicas_ready() == 2 && s.gateway->state == ChildState::Ready;
+        },
+        kWait));
+    EXPECT_GT(observations_while_loading, 5);
     const ClusterStatus s = cluster.status();
     ASSERT_EQ(s.replicas.size(), 2u);
     ASSERT_TRUE(s.gateway.has_value());
