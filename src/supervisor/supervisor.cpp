@@ -101,7 +101,8 @@ struct Supervisor::Impl {
     void spawn(Child& child, Clock::time_point now);
     void on_exit(Child& child, const ExitCause& cause, Clock::time_point now);
     void restart_later(Child& child, Clock::time_point now);
-    void kill_child(Child& child, std::string reason);
+    // `label`: the metric's reason label; `reason`: the words for the log.
+    void kill_child(Child& child, std::string_view label, std::string reason);
     void term_child(Child& child, Clock::time_point now);
     void maybe_probe(size_t index, Clock::time_point now);
     void on_probe(size_t index, uint64_t generation, const ProbeResult& result);
@@ -234,8 +235,9 @@ void Supervisor::Impl::on_exit(Child& child, const ExitCause& cause, Clock::time
     restart_later(child, now);
 }
 
-void Supervisor::Impl::kill_child(Child& child, std::string reason) {
+void Supervisor::Impl::kill_child(Child& child, std::string_view label, std::string reason) {
     log->warn("{}: SIGKILL to pid {}: {}", child.name, child.pid(), reason);
+    metrics.on_kill(child.name, label);
     child.kill_reason = std::move(reason);
     child.process->signal_group(SIGKILL);
 }
@@ -261,8 +263,9 @@ void Supervisor::Impl::maybe_probe(size_t index, Clock::time_point now) {
     }
     if (child.state == ChildState::Starting &&
         now - child.started_at > config.health.startup_timeout) {
-        kill_child(child, fmt::format("not ready within startup_timeout ({} ms)",
-                                      to_ms(config.health.startup_timeout).count()));
+        kill_child(child, "startup_timeout",
+                   fmt::format("not ready within startup_timeout ({} ms)",
+                               to_ms(config.health.startup_timeout).count()));
         return;
     }
     child.probe_in_flight = true;
@@ -303,7 +306,7 @@ void Supervisor::Impl::on_probe(size_t index, uint64_t generation, const ProbeRe
     log->warn("{}: health check {} failed ({}/{}): {}", child.name, child.health_probe.path,
               child.consecutive_failures, config.health.failures, result.error);
     if (child.consecutive_failures >= config.health.failures) {
-        kill_child(child,
+        kill_child(child, "unhealthy",
                    fmt::format("{} consecutive failed health checks", child.consecutive_failures));
     }
 }
@@ -407,7 +410,7 @@ void Supervisor::Impl::begin_stop() {
         // An operator who asks twice (Ctrl-C again) does not want to wait out the drain.
         log->warn("second stop request: SIGKILL to every child");
         for (Child& child : children) {
-            if (child.running()) kill_child(child, "second stop request");
+            if (child.running()) kill_child(child, "second_stop", "second stop request");
         }
         return;
     }
@@ -448,7 +451,7 @@ void Supervisor::Impl::tick() {
     }
     for (Child& child : children) {
         if (child.running() && child.state == ChildState::Stopping && now >= child.kill_at) {
-            kill_child(child, "drain_timeout passed");
+            kill_child(child, "drain_timeout", "drain_timeout passed");
             child.kill_at = Clock::time_point::max();
         }
         if (!child.running() && child.state == ChildState::Backoff &&

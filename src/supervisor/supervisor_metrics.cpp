@@ -16,6 +16,10 @@ constexpr std::string_view kCrashLoops = "glmserve_cluster_crash_loops_total";
 constexpr std::string_view kCrashLoopsHelp =
     "Children marked failed after too many restarts in the window";
 
+constexpr std::string_view kKills = "glmserve_cluster_kills_total";
+constexpr std::string_view kKillsHelp =
+    "SIGKILLs sent by the supervisor (failed health checks, startup or drain timeouts)";
+
 obs::Labels child_label(std::string_view child) {
     return {{"child", std::string(child)}};
 }
@@ -51,6 +55,14 @@ void SupervisorMetrics::on_crash_loop(std::string_view child) {
     if (registry_ != nullptr) {
         registry_->counter(kCrashLoops, kCrashLoopsHelp, child_label(child)).inc();
     }
+}
+
+void SupervisorMetrics::on_kill(std::string_view child, std::string_view reason) {
+    if (registry_ == nullptr) return;
+    registry_
+        ->counter(kKills, kKillsHelp,
+                  {{"child", std::string(child)}, {"reason", std::string(reason)}})
+        .inc();
 }
 
 }  // namespace glmserve::supervisor

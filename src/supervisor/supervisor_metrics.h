@@ -5,6 +5,10 @@
 //                                                "spawn_failed" when exec failed
 //   glmserve_cluster_child_up{child}             1 while the child is ready, else 0
 //   glmserve_cluster_crash_loops_total{child}    children given up on (marked failed)
+//   glmserve_cluster_kills_total{child,reason}   SIGKILLs the supervisor sent: reason is
+//                                                unhealthy, startup_timeout, drain_timeout or
+//                                                second_stop (tells a liveness kill from a crash,
+//                                                which exits_total alone cannot)
 //
 // Events are rare (a restart, an exit), so series are looked up in the registry per event
 // rather than cached; `child` is "gateway" or "replica-<i>", `cause` a handful of values.
@@ -28,6 +32,7 @@ public:
     void on_exit(std::string_view child, std::string_view cause);
     void set_up(std::string_view child, bool up);
     void on_crash_loop(std::string_view child);
+    void on_kill(std::string_view child, std::string_view reason);
 
 private:
     obs::Registry* registry_;

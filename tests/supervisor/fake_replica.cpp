@@ -102,6 +102,8 @@ void say(const std::string& line) {
 int main(int argc, char** argv) {
     const Flags flags = parse_flags(argc, argv);
     const Clock::time_point started = Clock::now();
+    // Before the listener exists, so a test that got an answer can always find this pid.
+    say("starting");
     if (!flags.fail_while_exists.empty() && ::access(flags.fail_while_exists.c_str(), F_OK) == 0) {
         say("failing: " + flags.fail_while_exists + " exists");
         return flags.exit_code;

@@ -176,6 +176,10 @@ TEST(Supervisor, RestartsAReplicaWhoseHealthCheckHangs) {
         kWait));
     EXPECT_FALSE(pid_alive(first));
     EXPECT_EQ(cluster.status().replicas[0].last_exit, "signal 9 (SIGKILL)");
+    EXPECT_NE(cluster.metrics().find(
+                  R"(glmserve_cluster_kills_total{child="replica-0",reason="unhealthy"} 1)"),
+              std::string::npos)
+        << cluster.metrics();
 }
 
 TEST(Supervisor, RestartsAStoppedReplica) {
@@ -334,6 +338,9 @@ TEST(Supervisor, StopLeavesNoChildAlive) {
     EXPECT_EQ(s.replicas[0].last_exit, "exit code 0");
     EXPECT_EQ(s.replicas[1].last_exit, "signal 9 (SIGKILL)");
     EXPECT_EQ(s.gateway->last_exit, "exit code 0");
+    EXPECT_NE(cluster.metrics().find(
+                  R"(glmserve_cluster_kills_total{child="replica-1",reason="drain_timeout"} 1)"),
+              std::string::npos);
     for (const pid_t pid : pids) EXPECT_FALSE(pid_alive(pid)) << pid;
 }
 
