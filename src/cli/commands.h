@@ -18,6 +18,7 @@ void add_make_model_command(CLI::App& app, CommandRunner& run);
 void add_quantize_command(CLI::App& app, CommandRunner& run);
 void add_serve_command(CLI::App& app, CommandRunner& run);
 void add_gateway_command(CLI::App& app, CommandRunner& run);
+void add_cluster_command(CLI::App& app, CommandRunner& run);
 // `bench` and its subcommands: engine, serve, compare.
 void add_bench_command(CLI::App& app, CommandRunner& run);
 void add_bench_engine_command(CLI::App& bench, CommandRunner& run);

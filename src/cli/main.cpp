@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     glmserve::cli::add_quantize_command(app, run);
     glmserve::cli::add_serve_command(app, run);
     glmserve::cli::add_gateway_command(app, run);
+    glmserve::cli::add_cluster_command(app, run);
     glmserve::cli::add_bench_command(app, run);
     CLI11_PARSE(app, argc, argv);
     try {
