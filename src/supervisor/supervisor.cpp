@@ -15,7 +15,9 @@
 #include <csignal>
 #include <deque>
 #include <filesystem>
+#include <mutex>
 #include <optional>
+#include <random>
 
 #include "obs/logging.h"
 #include "supervisor/backoff.h"

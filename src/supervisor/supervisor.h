@@ -16,7 +16,8 @@
 // Rolling restart (rolling_restart(), SIGHUP in run_cluster): the gateway gets SIGHUP (config
 // reload), then replicas are replaced one at a time: replica i gets SIGTERM only once every
 // other non-failed replica is Ready, is started again as soon as it exits (SIGKILL after
-// drain_timeout), and the next one waits until it is Ready. So at most one replica is out at
+// drain_timeout), and the next one waits until it is Ready plus one health.interval (so the
+// gateway's own checks see it back). So at most one replica is out at
 // a time: never fewer than N-1 ready when all were ready before. A failed replica is simply
 // started again (a new chance: its crash-loop history is cleared), and so is a failed gateway.
 //
@@ -32,9 +33,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
 #include <memory>
-#include <mutex>
-#include <random>
 
 #include "common/status.h"
 #include "obs/metrics.h"
