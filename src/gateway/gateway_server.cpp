@@ -34,6 +34,13 @@ http::ServerConfig server_config(const GatewayConfig& c) {
     return s;
 }
 
+// `"stream": true` (anything else, including a non-boolean, is not a stream request).
+bool is_streamed(const json& body) {
+    if (!body.is_object()) return false;
+    const auto it = body.find("stream");
+    return it != body.end() && it->is_boolean() && it->get<bool>();
+}
+
 bool is_get(const http::Request& r) {
     return r.method == "GET" || r.method == "HEAD";
 }
@@ -181,7 +188,7 @@ void GatewayServer::handle_api(std::shared_ptr<GatewayRuntime> rt, http::Request
                  .writer = std::move(writer),
                  .request_id = std::move(request_id),
                  .affinity_key = affinity_key(body, rt->config().affinity.prefix_chars),
-                 .stream = body.is_object() && body.value("stream", false) == true,
+                 .stream = is_streamed(body),
                  .cache_key = std::nullopt,
                  .cache_miss = false,
                  .key_index = edge.key_index,

@@ -1,5 +1,8 @@
 #include "gateway/proxy.h"
 
+#include <strings.h>
+
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -306,7 +309,11 @@ bool ProxyCall::try_retry() {
 
 void ProxyCall::answer(http::Response response) {
     if (response.content_type.empty()) response.content_type = "application/json";
-    response.headers.emplace_back("X-Request-Id", job_.request_id);
+    const bool has_id =
+        std::any_of(response.headers.begin(), response.headers.end(), [](const auto& h) {
+            return h.first.size() == 12 && ::strncasecmp(h.first.c_str(), "x-request-id", 12) == 0;
+        });
+    if (!has_id) response.headers.emplace_back("X-Request-Id", job_.request_id);
     if (job_.cache_miss) response.headers.emplace_back("X-Cache", "MISS");
     const int status = response.status;
     job_.writer->send(std::move(response));

@@ -256,6 +256,17 @@ TEST(GatewayIntegration, RequestHeadersAndIdPassThrough) {
     EXPECT_EQ(cluster.fake(0).last_request_body(), completion_body());
 }
 
+TEST(GatewayIntegration, OddBodiesArePassedToTheUpstreamToJudge) {
+    Cluster cluster(std::vector<FakeBehavior>{{}});
+    cluster.start(cluster.config());
+    EXPECT_EQ(complete(cluster.port(), R"({"prompt": "x", "stream": "yes", "max_tokens": [1]})")
+                  .http_status,
+              200);
+    Reply bad = complete(cluster.port(), "not json");
+    EXPECT_EQ(bad.http_status, 400);
+    EXPECT_NE(bad.body.find("not a JSON object"), std::string::npos) << bad.body;
+}
+
 TEST(GatewayIntegration, FailingUpstreamIsRetriedElsewhereAndEjected) {
     Cluster cluster(std::vector<FakeBehavior>{{.status = 503}, {}});
     GatewayConfig c = cluster.config();
@@ -411,6 +422,69 @@ TEST(GatewayIntegration, TotalTimeoutEndsAStreamWithAnErrorEvent) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(2000));
     EXPECT_EQ(r.http_status, 200);
     EXPECT_NE(r.body.find("upstream_timeout"), std::string::npos) << r.body;
+}
+
+TEST(GatewayIntegration, StalledStreamEndsWithAnErrorEvent) {
+    Cluster cluster(std::vector<FakeBehavior>{{.inter_token = milliseconds(1000)}});
+    GatewayConfig c = cluster.config();
+    c.timeouts.between_chunks = milliseconds(150);
+    cluster.start(c);
+    const auto t0 = std::chrono::steady_clock::now();
+    Reply r = complete(cluster.port(), completion_body(true, 5));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(900));
+    EXPECT_EQ(r.http_status, 200);
+    EXPECT_NE(r.body.find("tok0"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("upstream_timeout"), std::string::npos) << r.body;
+}
+
+TEST(GatewayIntegration, ClientDisconnectReleasesTheUpstream) {
+    Cluster cluster(std::vector<FakeBehavior>{{.inter_token = milliseconds(50)}});
+    cluster.start(cluster.config());
+    {
+        boost::asio::io_context io;
+        auto url = http::parse_url("http://127.0.0.1:" + std::to_string(cluster.port()));
+        ASSERT_TRUE(url.ok());
+        auto conn = http::Connection::create(io, *url, {});
+        int chunks = 0;
+        Status done;
+        conn->async_request({.method = "POST",
+                             .target = "/v1/completions",
+                             .headers = {{"Content-Type", "application/json"}},
+                             .body = completion_body(true, 1000)},
+                            {.on_head = {},
+                             .on_body =
+                                 [&](std::string_view) {
+                                     if (++chunks == 3) conn->close();  // the client leaves
+                                 },
+                             .on_done = [&](const Status& s) { done = s; }});
+        io.run();
+        EXPECT_EQ(done.code(), StatusCode::Cancelled);
+    }
+    EXPECT_TRUE(eventually([&] { return cluster.status()["upstreams"][0]["in_flight"] == 0; }));
+    const std::string m = cluster.metrics();
+    // The client left: that says nothing about the upstream.
+    EXPECT_EQ(
+        metric_value(m, "glmserve_gateway_upstream_errors_total{upstream=\"a\",kind=\"connect\"}"),
+        0)
+        << m;
+}
+
+TEST(GatewayIntegration, BackupIsUsedOnlyWhenNoPrimaryIs) {
+    Cluster cluster(std::vector<FakeBehavior>{{}, {}});
+    GatewayConfig c = cluster.config();
+    c.upstreams[1].backup = true;
+    c.outlier.consecutive_5xx = 1;
+    c.outlier.base_ejection = milliseconds(60000);
+    c.outlier.max_ejection = milliseconds(60000);
+    cluster.start(c);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(complete(cluster.port()).http_status, 200);
+    EXPECT_EQ(cluster.fake(1).requests_seen(), 0);
+    // The primary starts failing: ejected at once, its request retried on the backup, and the
+    // backup takes the traffic from then on.
+    cluster.fake(0).set_behavior({.status = 503});
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(complete(cluster.port()).http_status, 200);
+    EXPECT_EQ(cluster.fake(0).requests_seen(), 4);
+    EXPECT_EQ(cluster.fake(1).requests_seen(), 3);
 }
 
 TEST(GatewayIntegration, CacheHitMissAndNoCache) {
