@@ -3,13 +3,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <functional>
-#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -191,11 +188,10 @@ Status read_upstreams(const YAML::Node& node, const std::string& field, GatewayC
     return ok_status();
 }
 
-Status read_sections(const YAML::Node& root, GatewayConfig& c) {
+// affinity, health, outlier, breaker, limits: which upstream takes a request.
+Status read_routing_sections(const YAML::Node& root, GatewayConfig& c) {
     const YAML::Node affinity = root["affinity"], health = root["health"],
-                     outlier = root["outlier"], breaker = root["breaker"], limits = root["limits"],
-                     retries = root["retries"], timeouts = root["timeouts"], keys = root["keys"],
-                     abuse = root["abuse"], cache = root["cache"];
+                     outlier = root["outlier"], breaker = root["breaker"], limits = root["limits"];
     GS_RETURN_IF_ERROR(Section(affinity, "affinity")
                            .field("prefix_chars", size_into(c.affinity.prefix_chars, 1, 1 << 20))
                            .field("bound", fraction_into(c.affinity.bound, 0.0, 10.0))
@@ -236,6 +232,13 @@ Status read_sections(const YAML::Node& root, GatewayConfig& c) {
             .field("max_body_bytes", bytes_into(c.limits.max_body_bytes, 1024))
             .field("max_header_bytes", bytes_into(c.limits.max_header_bytes, 1024))
             .read());
+    return ok_status();
+}
+
+// retries, timeouts, keys, abuse, cache: how a request is served and guarded.
+Status read_serving_sections(const YAML::Node& root, GatewayConfig& c) {
+    const YAML::Node retries = root["retries"], timeouts = root["timeouts"], keys = root["keys"],
+                     abuse = root["abuse"], cache = root["cache"];
     GS_RETURN_IF_ERROR(Section(retries, "retries")
                            .field("max_attempts", int_into(c.retries.max_attempts, 1, 10))
                            .field("budget_ratio", fraction_into(c.retries.budget_ratio, 0, 1))
@@ -276,7 +279,7 @@ Status read_root(const YAML::Node& root, GatewayConfig& c) {
                                             "retries",  "timeouts", "keys",    "abuse",   "cache"};
     Section top(root, "");
     for (const auto& name : sections) {
-        // Read by read_sections(); listed here only so that they are not unknown keys.
+        // Read by read_*_sections(); listed here only so that they are not unknown keys.
         top.field(name, [](const YAML::Node&, const std::string&) { return ok_status(); });
     }
     top.field("listen",
@@ -292,7 +295,8 @@ Status read_root(const YAML::Node& root, GatewayConfig& c) {
         .field("policy", string_into(c.policy))
         .field("drain_timeout", duration_into(c.drain_timeout));
     GS_RETURN_IF_ERROR(top.read());
-    return read_sections(root, c);
+    GS_RETURN_IF_ERROR(read_routing_sections(root, c));
+    return read_serving_sections(root, c);
 }
 
 // Checks that need more than one field.
