@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
@@ -17,6 +18,7 @@
 
 #include "gateway/gateway_server.h"
 #include "http/client.h"
+#include "http/server.h"
 #include "support/fake_openai_server.h"
 
 namespace glmserve::gateway {
@@ -243,6 +245,63 @@ TEST(GatewayIntegration, FullUpstreamsGive503) {
     EXPECT_NE(r.body.find("no_upstream"), std::string::npos) << r.body;
     slow.join();
     EXPECT_EQ(cluster.fake(0).requests_seen(), 1);
+}
+
+// A minimal glmserve-like replica on http::Server: /ready passes, /v1/status reports a fixed
+// load (fields as src/server/info_routes.cpp writes them), and completions are counted.
+class LoadReportingReplica {
+public:
+    LoadReportingReplica(int64_t queued_tokens, double kv_usage) {
+        auto server =
+            http::Server::start({}, [this, queued_tokens, kv_usage](
+                                        http::Request r, std::shared_ptr<http::ResponseWriter> w) {
+                if (r.path() == "/v1/status") {
+                    return w->send({.body = json{{"queued_prompt_tokens", queued_tokens},
+                                                 {"kv_cache", {{"usage", kv_usage}}}}
+                                                .dump()});
+                }
+                if (r.path() == "/ready") return w->send({.body = R"({"status":"ready"})"});
+                served_.fetch_add(1);
+                w->send({.body = R"({"choices":[{"text":"ok"}]})"});
+            });
+        GS_CHECK(server.ok());
+        server_ = std::move(server).value();
+    }
+    uint16_t port() const { return server_->port(); }
+    int served() const { return served_.load(); }
+
+private:
+    std::atomic<int> served_{0};
+    std::unique_ptr<http::Server> server_;
+};
+
+TEST(GatewayIntegration, PowerOfTwoChoicesAvoidsTheLoadedReplica) {
+    LoadReportingReplica busy(/*queued_tokens=*/200000, /*kv_usage=*/0.95);
+    LoadReportingReplica idle(0, 0.0);
+    GatewayConfig c = base_config();
+    c.policy = "p2c";
+    c.upstreams = {upstream("busy", busy.port()), upstream("idle", idle.port())};
+    c.health = {.enabled = true,
+                .path = "/ready",
+                .interval = milliseconds(50),
+                .timeout = milliseconds(40),
+                .rise = 1,
+                .fall = 1,
+                .poll_load = true};
+    auto gw = GatewayServer::start(c);
+    ASSERT_TRUE(gw.ok());
+    const uint16_t port = (*gw)->port();
+    ASSERT_TRUE(eventually([&] {
+        json s = json::parse(request(port, "GET", "/gateway/status").body);
+        return s["upstreams"][0]["queued_tokens"] == 200000 &&
+               s["upstreams"][1]["queued_tokens"] == 0;
+    }));
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(complete(port).http_status, 200);
+    EXPECT_EQ(idle.served(), 10);
+    EXPECT_EQ(busy.served(), 0);
+    const std::string m = request(port, "GET", "/metrics").body;
+    EXPECT_TRUE(has_line(m, "glmserve_gateway_upstream_kv_usage_ratio{upstream=\"busy\"} 0.95"))
+        << m;
 }
 
 TEST(GatewayIntegration, RequestHeadersAndIdPassThrough) {
