@@ -21,6 +21,17 @@ int fail(const Status& status) {
     return 1;
 }
 
+Status setup_logging_from_flags(const std::string& level, const std::string& format) {
+    auto parsed = obs::parse_log_level(level);
+    if (!parsed.ok()) return parsed.status().with_context("--log-level");
+    if (format != "text" && format != "json") {
+        return invalid_argument("--log-format must be text or json");
+    }
+    obs::setup_logging({.level = *parsed,
+                        .format = format == "json" ? obs::LogFormat::Json : obs::LogFormat::Text});
+    return ok_status();
+}
+
 Result<std::vector<int32_t>> parse_token_list(std::string_view text) {
     std::vector<int32_t> ids;
     size_t start = 0;

@@ -19,6 +19,10 @@ namespace glmserve::cli {
 // Prints "error: <message>" to stderr and returns 1 (the exit code for failures).
 int fail(const Status& status);
 
+// Sets up the process's logging from the --log-level and --log-format flags of the long-running
+// commands (serve, gateway, cluster); InvalidArgument naming the flag when a value is bad.
+Status setup_logging_from_flags(const std::string& level, const std::string& format);
+
 // "1,2, 3" -> {1, 2, 3}; InvalidArgument naming the bad element.
 Result<std::vector<int32_t>> parse_token_list(std::string_view text);
 

@@ -7,7 +7,6 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "obs/logging.h"
 #include "supervisor/cluster_config.h"
 #include "supervisor/supervisor.h"
 
@@ -22,14 +21,9 @@ struct ClusterCliOptions {
 };
 
 int run_cluster_command(const ClusterCliOptions& o) {
-    auto level = obs::parse_log_level(o.log_level);
-    if (!level.ok()) return fail(level.status().with_context("--log-level"));
-    if (o.log_format != "text" && o.log_format != "json") {
-        return fail(invalid_argument("--log-format must be text or json"));
+    if (const Status logging = setup_logging_from_flags(o.log_level, o.log_format); !logging.ok()) {
+        return fail(logging);
     }
-    obs::setup_logging(
-        {.level = *level,
-         .format = o.log_format == "json" ? obs::LogFormat::Json : obs::LogFormat::Text});
     supervisor::ClusterConfig config;
     if (!o.config_file.empty()) {
         auto loaded = supervisor::load_cluster_config(o.config_file);

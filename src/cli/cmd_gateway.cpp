@@ -8,7 +8,6 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "gateway/run_gateway.h"
-#include "obs/logging.h"
 
 namespace glmserve::cli {
 namespace {
@@ -23,14 +22,9 @@ struct GatewayCliOptions {
 };
 
 int run_gateway_command(const GatewayCliOptions& o) {
-    auto level = obs::parse_log_level(o.log_level);
-    if (!level.ok()) return fail(level.status().with_context("--log-level"));
-    if (o.log_format != "text" && o.log_format != "json") {
-        return fail(invalid_argument("--log-format must be text or json"));
+    if (const Status logging = setup_logging_from_flags(o.log_level, o.log_format); !logging.ok()) {
+        return fail(logging);
     }
-    obs::setup_logging(
-        {.level = *level,
-         .format = o.log_format == "json" ? obs::LogFormat::Json : obs::LogFormat::Text});
     gateway::GatewayFlags flags;
     flags.config_file = o.config_file;
     if (!o.listen.empty()) flags.listen = o.listen;

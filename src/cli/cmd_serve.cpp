@@ -6,7 +6,6 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "obs/logging.h"
 #include "server/run_serve.h"
 #include "server/serve_options.h"
 
@@ -20,14 +19,9 @@ struct ServeCliOptions {
 };
 
 int run_serve_command(ServeCliOptions& o) {
-    auto level = obs::parse_log_level(o.log_level);
-    if (!level.ok()) return fail(level.status().with_context("--log-level"));
-    if (o.log_format != "text" && o.log_format != "json") {
-        return fail(invalid_argument("--log-format must be text or json"));
+    if (const Status logging = setup_logging_from_flags(o.log_level, o.log_format); !logging.ok()) {
+        return fail(logging);
     }
-    obs::setup_logging(
-        {.level = *level,
-         .format = o.log_format == "json" ? obs::LogFormat::Json : obs::LogFormat::Text});
     server::ServeOptions& s = o.serve;
     if (s.model.empty()) {
         auto demo = ensure_demo_model();
