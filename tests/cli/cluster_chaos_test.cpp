@@ -6,7 +6,8 @@
 //     hangs or is cut silently), the supervisor restarts the replica and the gateway sends it
 //     traffic again;
 //   - SIGSTOP: the gateway marks the replica unhealthy within its health settings, no request
-//     waits past the gateway's first-byte timeout, and the supervisor replaces the process.
+//     waits past the gateway's first-byte timeout, and the supervisor replaces the process;
+//   - a slow replica (frozen most of the time): least-connections routes most traffic away.
 // Finally SIGTERM must drain and exit 0 with no child left. Each test takes a few seconds.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -394,6 +395,50 @@ TEST_F(ClusterChaosTest, StoppedReplicaIsMarkedDownAndNoRequestHangs) {
     // retried; none waited longer than that plus a generous margin for the retry.
     EXPECT_LT(load.slowest_plain(), kFirstByteTimeout + milliseconds(4000));
     RecordProperty("slowest_plain_ms", static_cast<int>(load.slowest_plain().count()));
+    expect_clean_stop();
+}
+
+// A slow replica: frozen 80 ms out of every 100 (SIGSTOP/SIGCONT), so each request on it
+// takes several times longer. Least-connections must send it a small share of the traffic,
+// and nothing may fail.
+TEST_F(ClusterChaosTest, SlowReplicaGetsLessTraffic) {
+    const pid_t slow = cluster_->replica(2).value("pid", 0);
+    ASSERT_GT(slow, 0);
+    const auto requests = [&](int i) {
+        return metric(ports_.gateway,
+                      "glmserve_gateway_upstream_requests_total" + upstream_label(i));
+    };
+    double before[kReplicas];
+    for (int i = 0; i < kReplicas; ++i) before[i] = std::max(0.0, requests(i));
+
+    std::atomic<bool> slowing{true};
+    std::thread throttle([&] {
+        while (slowing) {
+            ::kill(slow, SIGSTOP);
+            std::this_thread::sleep_for(milliseconds(80));
+            ::kill(slow, SIGCONT);
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+    });
+    SteadyLoad load(ports_.gateway, 4, 0);
+    std::this_thread::sleep_for(milliseconds(4000));
+    load.stop();
+    slowing = false;
+    throttle.join();
+    ::kill(slow, SIGCONT);
+
+    double served[kReplicas], total = 0;
+    for (int i = 0; i < kReplicas; ++i) {
+        served[i] = requests(i) - before[i];
+        total += served[i];
+    }
+    ASSERT_GT(total, 30);
+    const double slow_share = served[2] / total;
+    RecordProperty("slow_share_percent", static_cast<int>(100 * slow_share));
+    EXPECT_LT(slow_share, 0.2) << "requests per replica: " << served[0] << ", " << served[1] << ", "
+                               << served[2] << " (replica 2 is the slow one)";
+    EXPECT_TRUE(load.failures().empty())
+        << load.failures().size() << " failures, first: " << load.failures().front();
     expect_clean_stop();
 }
 
