@@ -7,7 +7,8 @@
 //     traffic again;
 //   - SIGSTOP: the gateway marks the replica unhealthy within its health settings, no request
 //     waits past the gateway's first-byte timeout, and the supervisor replaces the process;
-//   - a slow replica (frozen most of the time): least-connections routes most traffic away.
+//   - a slow replica (frozen most of the time): least-connections routes most traffic away;
+//   - SIGHUP: a rolling restart under load fails no request.
 // Finally SIGTERM must drain and exit 0 with no child left. Each test takes a few seconds.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -395,6 +396,37 @@ TEST_F(ClusterChaosTest, StoppedReplicaIsMarkedDownAndNoRequestHangs) {
     // retried; none waited longer than that plus a generous margin for the retry.
     EXPECT_LT(load.slowest_plain(), kFirstByteTimeout + milliseconds(4000));
     RecordProperty("slowest_plain_ms", static_cast<int>(load.slowest_plain().count()));
+    expect_clean_stop();
+}
+
+// SIGHUP: a rolling restart under load replaces every replica, one at a time, and not one
+// request fails (each replica drains what it runs; the gateway sends new work elsewhere).
+TEST_F(ClusterChaosTest, RollingRestartUnderLoadFailsNothing) {
+    std::vector<pid_t> old_pids;
+    for (int i = 0; i < kReplicas; ++i) old_pids.push_back(cluster_->replica(i).value("pid", 0));
+    SteadyLoad load(ports_.gateway, 3, 2);
+    std::this_thread::sleep_for(milliseconds(1000));
+    ASSERT_EQ(::kill(cluster_->pid(), SIGHUP), 0);
+    ASSERT_TRUE(st::wait_until(
+        [&] {
+            const json s = cluster_->status();
+            if (!s.is_object() || s.value("rolling_restart", true)) return false;
+            for (int i = 0; i < kReplicas; ++i) {
+                const json r = s["replicas"][static_cast<size_t>(i)];
+                if (r.value("state", "") != "ready" || r.value("pid", 0) == old_pids[i]) {
+                    return false;
+                }
+            }
+            return true;
+        },
+        milliseconds(60000)))
+        << cluster_->status().dump();
+    std::this_thread::sleep_for(milliseconds(500));
+    load.stop();
+    EXPECT_TRUE(load.failures().empty())
+        << load.failures().size() << " failures, first: " << load.failures().front();
+    EXPECT_EQ(load.streams_with_error_event(), 0) << "a drained replica cut a stream";
+    EXPECT_GT(load.plain_ok(), 20);
     expect_clean_stop();
 }
 
