@@ -269,7 +269,8 @@ void ProxyCall::on_done(const Status& status, uint64_t attempt,
                            .headers = client_response_headers(head_),
                            .body = {}});
         }
-        job_.writer->finish();
+        // Cached before the client sees the end of the answer, so that the same request sent
+        // right after it is a hit (the other order raced, seen under ASan).
         if (capturing_ && job_.cache_key && rt_->cache() != nullptr) {
             CachedResponse cached{
                 .status = head_.status,
@@ -278,6 +279,7 @@ void ProxyCall::on_done(const Status& status, uint64_t attempt,
             rt_->cache()->with(
                 [&](ResponseCache& c) { c.put(*job_.cache_key, std::move(cached), now); });
         }
+        job_.writer->finish();
         return complete(head_.status);
     }
     if (forwarded_) return end_broken_stream(status);
