@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/check.h"
+#include "gateway/time_buckets.h"
 
 namespace glmserve::gateway {
 
@@ -121,20 +122,11 @@ void CircuitBreaker::close() {
 }
 
 CircuitBreaker::Bucket& CircuitBreaker::bucket_at(Clock::time_point now) {
-    const int64_t epoch = epoch_of(now);
-    int64_t slot = epoch % kWindowBuckets;
-    if (slot < 0) slot += kWindowBuckets;
-    Bucket& b = buckets_[static_cast<size_t>(slot)];
-    if (b.epoch != epoch) b = Bucket{.epoch = epoch};
-    return b;
+    return bucket_for(buckets_, epoch_of(now));
 }
 
 int64_t CircuitBreaker::epoch_of(Clock::time_point now) const {
-    const Clock::duration since = now.time_since_epoch();
-    int64_t epoch = since / bucket_width_;
-    // Floor, not truncation, for time points before the clock's epoch.
-    if (since % bucket_width_ < Clock::duration::zero()) --epoch;
-    return epoch;
+    return bucket_epoch(now, bucket_width_);
 }
 
 std::string_view breaker_state_name(CircuitBreaker::State state) {
