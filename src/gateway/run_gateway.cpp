@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/signals.h"
 #include "gateway/gateway_server.h"
 #include "obs/event_log.h"
 #include "obs/logging.h"
@@ -13,25 +14,6 @@ namespace glmserve::gateway {
 namespace {
 
 using namespace std::chrono_literals;
-
-sigset_t handled_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    return set;
-}
-
-// The next signal, or 0 when `wait` passed without one.
-int wait_for_signal(const sigset_t& set, std::chrono::milliseconds wait) {
-    const auto s = std::chrono::duration_cast<std::chrono::seconds>(wait);
-    timespec timeout{
-        .tv_sec = s.count(),
-        .tv_nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(wait - s).count()};
-    const int sig = sigtimedwait(&set, nullptr, &timeout);
-    return sig > 0 ? sig : 0;
-}
 
 double seconds(Millis ms) {
     return static_cast<double>(ms.count()) / 1000.0;
@@ -76,7 +58,7 @@ void reload(GatewayServer& server, const GatewayFlags& flags) {
 }  // namespace
 
 Status run_gateway(const GatewayFlags& flags) {
-    const sigset_t signals = handled_signals();
+    const sigset_t signals = signal_set({SIGTERM, SIGINT, SIGHUP});
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     GS_ASSIGN_OR_RETURN(GatewayConfig config, load_gateway_config(flags));
     const Millis drain_timeout = config.drain_timeout;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/signals.h"
 #include "obs/event_log.h"
 #include "obs/logging.h"
 #include "server/openai_server.h"
@@ -14,24 +15,6 @@ namespace glmserve::server {
 namespace {
 
 using namespace std::chrono_literals;
-
-sigset_t stop_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    return set;
-}
-
-// The next stop signal, or 0 when `wait` passed without one.
-int wait_for_signal(const sigset_t& set, std::chrono::milliseconds wait) {
-    const auto s = std::chrono::duration_cast<std::chrono::seconds>(wait);
-    timespec timeout{
-        .tv_sec = s.count(),
-        .tv_nsec = std::chrono::duration_cast<std::chrono::nanoseconds>(wait - s).count()};
-    const int sig = sigtimedwait(&set, nullptr, &timeout);
-    return sig > 0 ? sig : 0;
-}
 
 nlohmann::json effective_config(const ServeConfig& c, const OpenAiServer& server) {
     const engine::SchedulerConfig& e = server.config().engine;
@@ -61,7 +44,7 @@ nlohmann::json effective_config(const ServeConfig& c, const OpenAiServer& server
 
 Status run_serve(ServeConfig config, std::shared_ptr<const model::Model> model,
                  std::unique_ptr<tokenizer::Tokenizer> tokenizer) {
-    const sigset_t signals = stop_signals();
+    const sigset_t signals = signal_set({SIGTERM, SIGINT});
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     const ServeConfig logged = config;
     GS_ASSIGN_OR_RETURN(auto server, OpenAiServer::start(std::move(config), std::move(model),
