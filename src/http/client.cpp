@@ -1,6 +1,6 @@
-// Connection (see client.h): Beast's response_parser<buffer_body> read loop over a plain TCP
-// socket, so chunked and Content-Length bodies are both decoded and handed to on_body as they
-// arrive, with Beast's header/body limits.
+// Connection (see client.h): Beast's response_parser<buffer_body> read loop over a TCP
+// connection (TLS for https URLs: a handshake follows the connect), so chunked and Content-Length
+// bodies are both decoded and handed to on_body as they arrive, with Beast's header/body limits.
 //
 // Per-request state lives in an Exchange and per-socket state in a Link, both shared with the
 // handlers of their pending operations. Ending a request (success, error, timeout, close())
@@ -22,12 +22,15 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
+
+#include "http/stream.h"
 
 namespace glmserve::http {
 
@@ -42,10 +45,10 @@ namespace {
 
 constexpr size_t kReadChunkBytes = 16 << 10;
 
-// One TCP connection and the bytes read from it but not yet parsed.
+// One connection and the bytes read from it but not yet parsed.
 struct Link {
-    explicit Link(const Strand& strand) : socket(strand) {}
-    tcp::socket socket;
+    Link(const Strand& strand, TlsContext* tls) : stream(tcp::socket(strand), tls) {}
+    detail::Stream stream;
     beast::flat_buffer buffer;
 };
 
@@ -72,9 +75,11 @@ bool is_parse_error(const beast::error_code& ec) {
     return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
 }
 
+// stream_truncated: the TLS peer closed TCP without a close_notify alert first.
 bool is_closed_by_peer(const beast::error_code& ec) {
     return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-           ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::ssl::error::stream_truncated;
 }
 
 bool has_crlf(std::string_view s) {
@@ -85,11 +90,12 @@ bool has_crlf(std::string_view s) {
 
 struct Connection::Impl {
     Impl(Connection& owner_in, asio::io_context& io, Url endpoint_in, ClientTimeouts timeouts_in,
-         ClientLimits limits_in)
+         ClientLimits limits_in, std::shared_ptr<TlsContext> tls_in)
         : owner(owner_in),
           endpoint(std::move(endpoint_in)),
           timeouts(timeouts_in),
           limits(limits_in),
+          tls(std::move(tls_in)),
           strand(asio::make_strand(io)),
           resolver(strand),
           timer(strand) {}
@@ -100,6 +106,7 @@ struct Connection::Impl {
     Status build_wire(Exchange& e, ClientRequest request) const;
     void connect(const ExchangePtr& e);
     void on_connected(const ExchangePtr& e, const LinkPtr& l, const beast::error_code& ec);
+    void handshake(const ExchangePtr& e, const LinkPtr& l);
     void write(const ExchangePtr& e, const LinkPtr& l);
     void on_written(const ExchangePtr& e, const LinkPtr& l, const beast::error_code& ec);
     void on_header(const ExchangePtr& e, const LinkPtr& l, const beast::error_code& ec);
@@ -117,6 +124,7 @@ struct Connection::Impl {
     const Url endpoint;
     const ClientTimeouts timeouts;
     const ClientLimits limits;
+    std::shared_ptr<TlsContext> tls;  // https only; null until the first request (see start())
     Strand strand;
     tcp::resolver resolver;
     asio::steady_timer timer;
@@ -141,9 +149,18 @@ void Connection::Impl::start(ClientRequest request, ClientCallbacks cb) {
         e->cb.on_done(built);
         return;
     }
+    if (endpoint.is_https() && !tls) {  // the caller chose no trust settings: the system's
+        auto shared = TlsContext::default_client();
+        if (!shared.ok()) {
+            e->done = true;
+            e->cb.on_done(shared.status());
+            return;
+        }
+        tls = std::move(shared).value();
+    }
     active = e;
     e->total_deadline = SteadyClock::now() + timeouts.total;
-    if (link && link->socket.is_open()) {
+    if (link && link->stream.socket().is_open()) {
         e->reused = true;
         write(e, link);
     } else {
@@ -180,7 +197,7 @@ Status Connection::Impl::build_wire(Exchange& e, ClientRequest request) const {
 void Connection::Impl::connect(const ExchangePtr& e) {
     arm(e, timeouts.connect, "connect");
     close_link();
-    link = std::make_shared<Link>(strand);
+    link = std::make_shared<Link>(strand, endpoint.is_https() ? tls.get() : nullptr);
     owner.n_connects_.fetch_add(1, std::memory_order_relaxed);
     LinkPtr l = link;
     auto on_connect = [this, self = keep(), e, l](const beast::error_code& ec, const auto&) {
@@ -190,7 +207,7 @@ void Connection::Impl::connect(const ExchangePtr& e) {
     auto address = asio::ip::make_address(endpoint.host, addr_ec);
     if (!addr_ec) {
         std::array<tcp::endpoint, 1> eps{tcp::endpoint(address, endpoint.port)};
-        asio::async_connect(l->socket, eps, std::move(on_connect));
+        asio::async_connect(l->stream.socket(), eps, std::move(on_connect));
         return;
     }
     resolver.async_resolve(
@@ -202,7 +219,7 @@ void Connection::Impl::connect(const ExchangePtr& e) {
                 return finish(
                     e, unavailable(fmt::format("resolve {}: {}", endpoint.host, ec.message())));
             }
-            asio::async_connect(l->socket, results, std::move(on_connect));
+            asio::async_connect(l->stream.socket(), results, std::move(on_connect));
         });
 }
 
@@ -214,14 +231,37 @@ void Connection::Impl::on_connected(const ExchangePtr& e, const LinkPtr& l,
             e, unavailable(fmt::format("connect to {}: {}", endpoint.authority(), ec.message())));
     }
     beast::error_code ignored;
-    l->socket.set_option(tcp::no_delay(true), ignored);
+    l->stream.socket().set_option(tcp::no_delay(true), ignored);
+    if (l->stream.is_tls()) return handshake(e, l);
     write(e, l);
+}
+
+// Still under the connect timeout. The certificate must name the configured server name, else
+// the URL's host; SNI carries a name but never an address (RFC 6066 §3).
+void Connection::Impl::handshake(const ExchangePtr& e, const LinkPtr& l) {
+    const std::string& name = tls->server_name().empty() ? endpoint.host : tls->server_name();
+    auto& stream = l->stream.tls();
+    beast::error_code not_address;
+    asio::ip::make_address(name, not_address);
+    if (not_address && SSL_set_tlsext_host_name(stream.native_handle(), name.c_str()) != 1) {
+        return finish(e, invalid_argument(fmt::format("TLS server name '{}' is not valid", name)));
+    }
+    if (tls->verifies_peer()) stream.set_verify_callback(asio::ssl::host_name_verification(name));
+    stream.async_handshake(
+        asio::ssl::stream_base::client, [this, self = keep(), e, l](const beast::error_code& ec) {
+            if (e->done) return;
+            if (ec) {
+                return finish(e, unavailable(fmt::format("TLS handshake with {}: {}",
+                                                         endpoint.authority(), ec.message())));
+            }
+            write(e, l);
+        });
 }
 
 void Connection::Impl::write(const ExchangePtr& e, const LinkPtr& l) {
     arm(e, timeouts.first_byte, "first_byte");
     bhttp::async_write(
-        l->socket, e->wire,
+        l->stream, e->wire,
         [this, self = keep(), e, l](const beast::error_code& ec, size_t) { on_written(e, l, ec); });
 }
 
@@ -237,7 +277,7 @@ void Connection::Impl::on_written(const ExchangePtr& e, const LinkPtr& l,
     e->parser->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
     e->parser->body_limit(limits.max_body_bytes);
     if (e->wire.method() == bhttp::verb::head) e->parser->skip(true);  // no body follows
-    bhttp::async_read_header(l->socket, l->buffer, *e->parser,
+    bhttp::async_read_header(l->stream, l->buffer, *e->parser,
                              [this, self = keep(), e, l](const beast::error_code& rec, size_t) {
                                  on_header(e, l, rec);
                              });
@@ -279,7 +319,7 @@ void Connection::Impl::read_body(const ExchangePtr& e, const LinkPtr& l) {
     auto& body = e->parser->get().body();
     body.data = e->chunk.data();
     body.size = e->chunk.size();
-    bhttp::async_read_some(l->socket, l->buffer, *e->parser,
+    bhttp::async_read_some(l->stream, l->buffer, *e->parser,
                            [this, self = keep(), e, l](const beast::error_code& ec, size_t) {
                                on_body_read(e, l, ec);
                            });
@@ -366,8 +406,8 @@ void Connection::Impl::close_link() {
     resolver.cancel();
     if (!link) return;
     beast::error_code ignored;
-    link->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    link->socket.close(ignored);
+    link->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    link->stream.socket().close(ignored);
     link.reset();
 }
 
@@ -380,14 +420,17 @@ void Connection::Impl::cancel() {
 }
 
 Connection::Connection(Passkey, asio::io_context& io, Url endpoint, ClientTimeouts timeouts,
-                       ClientLimits limits)
-    : impl_(std::make_unique<Impl>(*this, io, std::move(endpoint), timeouts, limits)) {}
+                       ClientLimits limits, std::shared_ptr<TlsContext> tls)
+    : impl_(std::make_unique<Impl>(*this, io, std::move(endpoint), timeouts, limits,
+                                   std::move(tls))) {}
 
 Connection::~Connection() = default;
 
 std::shared_ptr<Connection> Connection::create(asio::io_context& io, Url endpoint,
-                                               ClientTimeouts timeouts, ClientLimits limits) {
-    return std::make_shared<Connection>(Passkey(), io, std::move(endpoint), timeouts, limits);
+                                               ClientTimeouts timeouts, ClientLimits limits,
+                                               std::shared_ptr<TlsContext> tls) {
+    return std::make_shared<Connection>(Passkey(), io, std::move(endpoint), timeouts, limits,
+                                        std::move(tls));
 }
 
 void Connection::async_request(ClientRequest request, ClientCallbacks callbacks) {

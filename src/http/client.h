@@ -7,11 +7,18 @@
 // the previous one ended it. A request written on a reused connection that the server had
 // already closed (no response byte came back) is retried once on a fresh connection.
 //
+// https URLs speak TLS: the handshake follows the TCP connect, under the connect timeout, with
+// the TlsContext given to create() (its CA file, client certificate, server name) or, when none
+// is, the system's trust store with full verification. A failed handshake (untrusted or
+// misnamed certificate, a server demanding a client certificate) ends the request Unavailable,
+// naming OpenSSL's reason. http URLs ignore the context.
+//
 // Callback contract: on_head at most once, then on_body zero or more times with decoded body
 // bytes (chunked or Content-Length), then on_done exactly once; nothing is called after
 // on_done, including after timeouts and close(). on_done's status:
 //   OK                the whole body arrived (any HTTP status: 4xx/5xx are delivered, not errors)
-//   Unavailable       resolve/connect failed or refused, or the server closed before answering
+//   Unavailable       resolve/connect/TLS handshake failed or refused, or the server closed
+//                     before answering
 //   DeadlineExceeded  a ClientTimeouts limit passed (the message names which)
 //   DataLoss          connection closed mid-response, malformed HTTP, or a header/body limit
 //   Cancelled         close() was called while the request was in flight
@@ -22,7 +29,7 @@
 // or destroyed with a request in flight, on_done is never called: run it until done.
 //
 // Simplification: Beast stays out of this header (pimpl); the request target is appended to
-// the endpoint's path_prefix; no TLS, no proxies, no pipelining.
+// the endpoint's path_prefix; no proxies, no pipelining, no TLS session resumption.
 // Thread: all I/O, timers and callbacks run on an internal strand of the io_context, so the
 // io_context may be run by several threads. async_request() and close() may be called from
 // any thread; n_connects() is an atomic read.
@@ -43,6 +50,8 @@
 #include "http/url.h"
 
 namespace glmserve::http {
+
+class TlsContext;
 
 struct ClientRequest {
     std::string method = "POST";
@@ -82,7 +91,8 @@ struct ClientLimits {
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
     static std::shared_ptr<Connection> create(boost::asio::io_context& io, Url endpoint,
-                                              ClientTimeouts timeouts, ClientLimits limits = {});
+                                              ClientTimeouts timeouts, ClientLimits limits = {},
+                                              std::shared_ptr<TlsContext> tls = nullptr);
     ~Connection();
 
     Connection(const Connection&) = delete;
@@ -105,7 +115,7 @@ public:
         Passkey() = default;
     };
     Connection(Passkey, boost::asio::io_context& io, Url endpoint, ClientTimeouts timeouts,
-               ClientLimits limits);
+               ClientLimits limits, std::shared_ptr<TlsContext> tls);
 
 private:
     struct Impl;

@@ -49,7 +49,7 @@ struct Server::Impl {
 
     Status listen(const tcp::endpoint& endpoint);
     void accept();
-    void on_accept(const std::shared_ptr<Session>& session, const beast::error_code& ec);
+    void on_accept(const Strand& strand, tcp::socket socket, const beast::error_code& ec);
     void begin_drain();
     void stop();
 
@@ -84,15 +84,19 @@ Status Server::Impl::listen(const tcp::endpoint& endpoint) {
     return ok_status();
 }
 
+// The socket is accepted onto the strand its Session will run on; the Session is made after
+// the accept, so it takes the TLS context current at that moment (reload_tls).
 void Server::Impl::accept() {
-    auto session = std::make_shared<Session>(core, asio::make_strand(io));
-    acceptor.async_accept(session->socket_,
-                          [this, session](const beast::error_code& ec) { on_accept(session, ec); });
+    Strand strand = asio::make_strand(io);
+    acceptor.async_accept(strand, [this, strand](const beast::error_code& ec, tcp::socket socket) {
+        on_accept(strand, std::move(socket), ec);
+    });
 }
 
 // Past max_connections a Session still answers (503, then closes), so the client learns why;
 // past twice the limit the socket is just closed, so a flood costs nothing to hold.
-void Server::Impl::on_accept(const std::shared_ptr<Session>& session, const beast::error_code& ec) {
+void Server::Impl::on_accept(const Strand& strand, tcp::socket socket,
+                             const beast::error_code& ec) {
     if (!acceptor.is_open()) return;
     ServerCounters& counters = core.counters;
     if (ec) {
@@ -111,11 +115,18 @@ void Server::Impl::on_accept(const std::shared_ptr<Session>& session, const beas
     bool admitted = core.n_connections.load() < limit;
     if (!admitted) counters.connections_rejected.fetch_add(1, std::memory_order_relaxed);
     bool answer = !core.draining.load() && (admitted || core.n_rejecting.load() < limit);
-    if (answer && core.enroll(session, admitted)) {
-        asio::post(session->strand_, [session] { session->start(); });
+    if (answer) {
+        auto session =
+            std::make_shared<Session>(core, strand, std::move(socket), core.tls_context());
+        if (core.enroll(session, admitted)) {
+            asio::post(session->strand_, [session] { session->start(); });
+        } else {
+            beast::error_code ignored;
+            session->stream_.socket().close(ignored);
+        }
     } else {
         beast::error_code ignored;
-        session->socket_.close(ignored);
+        socket.close(ignored);
     }
     accept();
 }
@@ -193,6 +204,16 @@ std::unordered_map<Session*, std::shared_ptr<Session>> ServerCore::take_all() {
     return std::exchange(sessions_, {});
 }
 
+std::shared_ptr<TlsContext> ServerCore::tls_context() const {
+    std::lock_guard lock(tls_mu_);
+    return tls_;
+}
+
+void ServerCore::set_tls_context(std::shared_ptr<TlsContext> tls) {
+    std::lock_guard lock(tls_mu_);
+    tls_ = std::move(tls);
+}
+
 Response ServerCore::error_response(int status, std::string message) const {
     if (config.error_body) {
         Response r = config.error_body(status, std::move(message));
@@ -235,8 +256,13 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config, Handler handl
         return invalid_argument(
             fmt::format("HTTP server host '{}' is not an IP address", config.host));
     }
+    std::shared_ptr<TlsContext> tls;
+    if (config.tls.enabled()) {
+        GS_ASSIGN_OR_RETURN(tls, TlsContext::for_server(config.tls));
+    }
     const int n_threads = config.io_threads;
     auto impl = std::make_unique<Impl>(std::move(config), std::move(handler));
+    impl->core.set_tls_context(std::move(tls));
     Status listening = impl->listen(tcp::endpoint(address, impl->core.config.port));
     if (!listening.ok()) return listening;
     impl->accept();
@@ -266,6 +292,16 @@ size_t Server::n_active_requests() const {
 
 const ServerCounters& Server::counters() const {
     return impl_->core.counters;
+}
+
+Status Server::reload_tls(const TlsServerOptions& options) {
+    if (!impl_->core.tls_context()) {
+        return failed_precondition(
+            "this HTTP server was started without TLS; restart it to add TLS");
+    }
+    GS_ASSIGN_OR_RETURN(auto tls, TlsContext::for_server(options));
+    impl_->core.set_tls_context(std::move(tls));
+    return ok_status();
 }
 
 void Server::begin_drain() {

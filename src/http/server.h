@@ -42,6 +42,15 @@
 // Content-Length (send) or chunked encoding (streams); HTTP/1.0 clients get a stream as raw
 // bytes ended by closing. A HEAD request's response has its head and no body.
 //
+// TLS: with ServerConfig::tls set, every connection starts with a TLS handshake (TLS 1.2+),
+// which must finish within header_timeout (counted as a read timeout otherwise) and happens
+// before anything else, a 503 over max_connections included; a failed handshake (a plain-HTTP
+// client, an unknown or missing client certificate under mutual TLS) closes the connection
+// and counts tls_handshake_failures. reload_tls() swaps the certificate for connections
+// accepted afterwards (certificate rotation without a restart).
+// Simplification: closing a TLS connection closes TCP without a close_notify alert; every
+// response has its length or chunked framing, so clients still detect truncation.
+//
 // Draining: begin_drain() closes the listener and idle connections; a connection busy with a
 // request finishes it, answers with `Connection: close` and closes. n_active_requests() tells
 // the caller when everything is done. stop() closes every connection and joins the io threads.
@@ -63,6 +72,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "http/tls_options.h"
 
 namespace glmserve::http {
 
@@ -91,6 +101,7 @@ struct ServerConfig {
     uint16_t port = 0;               // 0: an ephemeral port (see Server::port())
     int io_threads = 1;
     ServerLimits limits;
+    TlsServerOptions tls;  // not enabled(): plain HTTP
     // Builds the body of an error the server answers by itself (status, message).
     std::function<Response(int status, std::string message)> error_body;
 };
@@ -132,24 +143,26 @@ public:
 using Handler = std::function<void(Request request, std::shared_ptr<ResponseWriter> writer)>;
 
 struct ServerCounters {
-    std::atomic<uint64_t> connections_accepted{0};  // every TCP accept, rejected ones too
-    std::atomic<uint64_t> connections_rejected{0};  // over max_connections
-    std::atomic<uint64_t> requests{0};              // complete requests handed to the handler
-    std::atomic<uint64_t> bad_requests{0};          // unparsable: 400
-    std::atomic<uint64_t> headers_too_large{0};     // 431
-    std::atomic<uint64_t> bodies_too_large{0};      // 413
-    std::atomic<uint64_t> read_timeouts{0};         // header or body too slow: 408
-    std::atomic<uint64_t> idle_timeouts{0};         // keep-alive connection closed when idle
-    std::atomic<uint64_t> write_timeouts{0};        // client stopped reading
-    std::atomic<uint64_t> slow_readers{0};          // max_queued_write_bytes exceeded
-    std::atomic<uint64_t> client_disconnects{0};    // gone while a request was in flight
-    std::atomic<uint64_t> accept_errors{0};         // accept() failed (EMFILE...): retried
+    std::atomic<uint64_t> connections_accepted{0};    // every TCP accept, rejected ones too
+    std::atomic<uint64_t> connections_rejected{0};    // over max_connections
+    std::atomic<uint64_t> requests{0};                // complete requests handed to the handler
+    std::atomic<uint64_t> bad_requests{0};            // unparsable: 400
+    std::atomic<uint64_t> headers_too_large{0};       // 431
+    std::atomic<uint64_t> bodies_too_large{0};        // 413
+    std::atomic<uint64_t> read_timeouts{0};           // header or body too slow: 408
+    std::atomic<uint64_t> idle_timeouts{0};           // keep-alive connection closed when idle
+    std::atomic<uint64_t> write_timeouts{0};          // client stopped reading
+    std::atomic<uint64_t> slow_readers{0};            // max_queued_write_bytes exceeded
+    std::atomic<uint64_t> client_disconnects{0};      // gone while a request was in flight
+    std::atomic<uint64_t> accept_errors{0};           // accept() failed (EMFILE...): retried
+    std::atomic<uint64_t> tls_handshake_failures{0};  // bad certificate, not TLS, ...
 };
 
 class Server {
 public:
     // Binds, listens and starts config.io_threads threads. Unavailable naming the address when
-    // it cannot bind; InvalidArgument for a bad host or zero threads.
+    // it cannot bind; InvalidArgument for a bad host, zero threads or TLS files that do not
+    // load (naming the file).
     static Result<std::unique_ptr<Server>> start(ServerConfig config, Handler handler);
     ~Server();  // stop()
 
@@ -162,6 +175,10 @@ public:
     // the connection closed.
     size_t n_active_requests() const;
     const ServerCounters& counters() const;
+
+    // Loads new certificate files for connections accepted from now on; on error (the message
+    // names the file) the old ones stay. FailedPrecondition on a server started without TLS.
+    Status reload_tls(const TlsServerOptions& options);
 
     void begin_drain();
     void stop();

@@ -8,6 +8,9 @@
 // answer is out; the write side is shut and input is discarded for a moment, so a client still
 // sending its body reads our answer instead of a reset. Closed.
 //
+// A TLS connection first completes its handshake (Phase::Handshake, under header_timeout); only
+// then is it Reading, or answering 503 when it was accepted over max_connections.
+//
 // Deadlines use one timer per Session, re-waited lazily (arm() only moves `deadline_` when the
 // timer already waits for an earlier time). A header or body deadline cancels the pending read
 // and the read handler answers 408; the cancel is repeated until that handler ran, because a
@@ -216,18 +219,44 @@ private:
 };
 }  // namespace
 
-Session::Session(ServerCore& core, Strand strand)
+Session::Session(ServerCore& core, Strand strand, tcp::socket socket,
+                 std::shared_ptr<TlsContext> tls)
     : strand_(std::move(strand)),
-      socket_(strand_),
+      tls_(std::move(tls)),
+      stream_(std::move(socket), tls_.get()),
       core_(core),
       limits_(core.config.limits),
       timer_(strand_) {}
 
 void Session::start() {
     beast::error_code ec;
-    tcp::endpoint peer = socket_.remote_endpoint(ec);
+    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string();
-    socket_.set_option(tcp::no_delay(true), ec);
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    if (stream_.is_tls()) return handshake();
+    begin();
+}
+
+void Session::handshake() {
+    arm(limits_.header_timeout, Phase::Handshake);
+    stream_.tls().async_handshake(
+        asio::ssl::stream_base::server,
+        [self = shared_from_this()](const beast::error_code& ec) { self->on_handshake(ec); });
+}
+
+void Session::on_handshake(const beast::error_code& ec) {
+    if (state_ == SessionState::Closed) return;
+    if (ec) {
+        core_.counters.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        http_log()->debug("TLS handshake with {} failed: {}", remote_address_, ec.message());
+        return close_now();
+    }
+    phase_ = Phase::None;
+    begin();
+}
+
+// The connection can carry HTTP now.
+void Session::begin() {
     if (!admitted_) {
         return respond_error(503, fmt::format("the server is at its limit of {} connections",
                                               limits_.max_connections));
@@ -253,7 +282,7 @@ void Session::read_header() {
     read_timed_out_ = false;
     arm(limits_.header_timeout, Phase::Header);
     bhttp::async_read_header(
-        socket_, buffer_, *parser_,
+        stream_, buffer_, *parser_,
         [self = shared_from_this()](const beast::error_code& ec, size_t) { self->on_header(ec); });
 }
 
@@ -270,7 +299,7 @@ void Session::on_header(const beast::error_code& ec) {
     if (expect != msg.end() && msg.version() >= 11 &&
         ascii_iequals(std::string_view(expect->value().data(), expect->value().size()),
                       "100-continue")) {
-        asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+        asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                           [self = shared_from_this()](const beast::error_code& wec, size_t) {
                               if (self->state_ == SessionState::Closed) return;
                               if (wec) return self->close_now();
@@ -283,7 +312,7 @@ void Session::on_header(const beast::error_code& ec) {
 
 void Session::read_body() {
     read_timed_out_ = false;
-    bhttp::async_read(socket_, buffer_, *parser_,
+    bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](const beast::error_code& ec, size_t) {
                           if (self->state_ == SessionState::Closed) return;
                           if (ec) return self->on_read_error(ec);
@@ -367,7 +396,7 @@ void Session::dispatch() {
 
 void Session::read_some() {
     reading_ = true;
-    socket_.async_read_some(buffer_.prepare(kReadChunkBytes),
+    stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
                             [self = shared_from_this()](const beast::error_code& ec, size_t n) {
                                 self->on_read_some(ec, n);
                             });
@@ -504,7 +533,7 @@ void Session::write_next() {
     arm(limits_.write_timeout, Phase::Write);
     const std::string& bytes = queue_.front().bytes;
     asio::async_write(
-        socket_, asio::buffer(bytes.data(), bytes.size()),
+        stream_, asio::buffer(bytes.data(), bytes.size()),
         [self = shared_from_this()](const beast::error_code& ec, size_t) { self->on_written(ec); });
 }
 
@@ -529,7 +558,7 @@ void Session::response_done() {
     if (reading_) {  // the monitor: its completion starts the next request
         restart_after_cancel_ = true;
         beast::error_code ignored;
-        socket_.cancel(ignored);
+        stream_.socket().cancel(ignored);
         return;
     }
     next_request();
@@ -538,7 +567,7 @@ void Session::response_done() {
 void Session::linger_close() {
     state_ = SessionState::Lingering;
     beast::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     linger_bytes_ = buffer_.size();
     buffer_.consume(buffer_.size());
     arm(kLingerTime, Phase::Linger);
@@ -562,7 +591,7 @@ void Session::close_now() {
     timer_waiting_ = false;
     timer_.cancel();
     beast::error_code ignored;
-    socket_.close(ignored);
+    stream_.socket().close(ignored);
     queue_.clear();
     ExchangePtr ex = std::move(ex_);
     bool in_flight = ex && !ex->ended;
@@ -577,10 +606,14 @@ void Session::close_now() {
     if (in_flight) notify_closed(*ex);
 }
 
-// Idle connections go now: waiting between requests, or fresh with nothing received yet.
+// Idle connections go now: waiting between requests, or fresh with nothing received yet (a TLS
+// handshake in progress included).
 void Session::on_drain() {
     if (state_ != SessionState::Reading) return;
-    if (phase_ == Phase::Idle || (phase_ == Phase::Header && buffer_.size() == 0)) close_now();
+    if (phase_ == Phase::Idle || phase_ == Phase::Handshake ||
+        (phase_ == Phase::Header && buffer_.size() == 0)) {
+        close_now();
+    }
 }
 
 void Session::arm(std::chrono::milliseconds limit, Phase phase) {
@@ -607,6 +640,9 @@ void Session::on_timer(const beast::error_code& ec, uint64_t seq) {
 
 void Session::on_deadline() {
     switch (phase_) {
+        case Phase::Handshake:  // nothing can be answered before TLS is up
+            core_.counters.read_timeouts.fetch_add(1, std::memory_order_relaxed);
+            return close_now();
         case Phase::Idle:
             core_.counters.idle_timeouts.fetch_add(1, std::memory_order_relaxed);
             return close_now();
@@ -617,7 +653,7 @@ void Session::on_deadline() {
             read_timed_out_ = true;
             timed_out_phase_ = phase_;
             beast::error_code ignored;
-            socket_.cancel(ignored);
+            stream_.socket().cancel(ignored);
             return arm(kCancelRetry, phase_);
         }
         case Phase::Write:

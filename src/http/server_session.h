@@ -32,6 +32,8 @@
 #include <vector>
 
 #include "http/server.h"
+#include "http/stream.h"
+#include "http/tls_context.h"
 
 namespace glmserve::http::detail {
 
@@ -80,6 +82,9 @@ struct ServerCore {
     std::unordered_map<Session*, std::shared_ptr<Session>> take_all();
     // The body of an error the server answers by itself (config.error_body or plain text).
     Response error_response(int status, std::string message) const;
+    // The TLS context for a connection accepted now (null: plain HTTP); replaced by reload_tls.
+    std::shared_ptr<TlsContext> tls_context() const;
+    void set_tls_context(std::shared_ptr<TlsContext> tls);
 
     const ServerConfig config;
     const Handler handler;
@@ -91,18 +96,24 @@ struct ServerCore {
     std::atomic<bool> draining{false};
 
 private:
+    mutable std::mutex tls_mu_;
+    std::shared_ptr<TlsContext> tls_;  // guarded by tls_mu_
     std::mutex registry_mu_;
     bool stopping_ = false;                                            // guarded by registry_mu_
     std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;  // guarded by registry_mu_
 };
 
 enum class SessionState { Reading, Busy, Lingering, Closed };
-enum class Phase { None, Idle, Header, Body, Write, Linger };  // what the timer enforces
+// What the timer enforces.
+enum class Phase { None, Handshake, Idle, Header, Body, Write, Linger };
 
 // One accepted connection (see server_session.cpp for the state machine).
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(ServerCore& core, Strand strand);
+    // `socket`: just accepted, on `strand`. tls null: plain HTTP. The session keeps its
+    // context alive across reload_tls().
+    Session(ServerCore& core, Strand strand, boost::asio::ip::tcp::socket socket,
+            std::shared_ptr<TlsContext> tls);
 
     void start();
     void on_drain();
@@ -118,7 +129,8 @@ public:
     void do_slow_reader(const ExchangePtr& ex);
 
     const Strand strand_;
-    boost::asio::ip::tcp::socket socket_;
+    const std::shared_ptr<TlsContext> tls_;  // before stream_, which uses it
+    Stream stream_;
     bool admitted_ = false;    // set by ServerCore::enroll before start() is posted
     bool registered_ = false;  // set by ServerCore::enroll before start() is posted
 
@@ -129,6 +141,9 @@ private:
     };
     using ErrorCode = boost::system::error_code;
 
+    void handshake();
+    void on_handshake(const ErrorCode& ec);
+    void begin();
     void next_request();
     void read_header();
     void on_header(const ErrorCode& ec);

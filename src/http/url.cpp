@@ -63,7 +63,7 @@ Status parse_authority(std::string_view text, std::string_view authority, Url& u
         }
     }
     url.host = std::string(host);
-    url.port = 80;
+    url.port = url.scheme == "https" ? 443 : 80;
     if (has_port) {
         GS_ASSIGN_OR_RETURN(url.port, parse_port(text, port));
     }
@@ -88,12 +88,8 @@ Result<Url> parse_url(std::string_view text) {
         return bad_url(text, "no scheme (expected 'http://host[:port][/prefix]')");
     }
     std::string_view scheme = text.substr(0, sep);
-    if (scheme == "https") {
-        return Status(StatusCode::Unimplemented,
-                      fmt::format("URL '{}': https is not supported yet; use http://", text));
-    }
-    if (scheme != "http") {
-        return bad_url(text, fmt::format("unsupported scheme '{}' (only http)", scheme));
+    if (scheme != "http" && scheme != "https") {
+        return bad_url(text, fmt::format("unsupported scheme '{}' (http or https)", scheme));
     }
     std::string_view rest = text.substr(sep + 3);
     if (rest.find_first_of("?#") != std::string_view::npos) {
@@ -108,7 +104,7 @@ Result<Url> parse_url(std::string_view text) {
     std::string_view authority = rest.substr(0, slash);
     std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
     Url url;
-    url.scheme = "http";
+    url.scheme = std::string(scheme);
     GS_RETURN_IF_ERROR(parse_authority(text, authority, url));
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
     url.path_prefix = std::string(path);

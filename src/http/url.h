@@ -1,8 +1,8 @@
 // Url: the parsed base address of an OpenAI-compatible server ("http://host:port/prefix").
 //
-// parse_url accepts only what the HTTP client can dial: scheme http (https is refused with
-// Unimplemented until TLS lands), a host name, IPv4 address or bracketed IPv6 address, an
-// optional port (default 80) and an optional path prefix without query or fragment. A trailing
+// parse_url accepts only what the HTTP client can dial: scheme http or https, a host name, IPv4
+// address or bracketed IPv6 address, an optional port (default 80, https 443) and an optional
+// path prefix without query or fragment. A trailing
 // '/' is stripped, so "http://h:8080/" and "http://h:8080" are the same endpoint and a request
 // target "/v1/completions" is appended to path_prefix as is.
 // Thread: values, no shared state.
@@ -17,7 +17,7 @@
 namespace glmserve::http {
 
 struct Url {
-    std::string scheme;  // "http"
+    std::string scheme;  // "http" or "https"
     std::string host;    // "127.0.0.1", "localhost", "::1" (IPv6 without brackets)
     uint16_t port = 80;
     std::string path_prefix;  // "" or "/api" (never ends with '/')
@@ -26,6 +26,7 @@ struct Url {
     std::string authority() const;
     // "http://host:port/prefix".
     std::string to_string() const;
+    bool is_https() const { return scheme == "https"; }
 };
 
 Result<Url> parse_url(std::string_view text);

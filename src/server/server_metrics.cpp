@@ -52,6 +52,9 @@ void ServerMetrics::watch(const http::Server& server) {
         c.connections_rejected);
     add("glmserve_http_accept_errors_total", "Failed accepts (out of file descriptors, ...)",
         c.accept_errors);
+    add("glmserve_http_tls_handshake_failures_total",
+        "TLS handshakes that failed (not TLS, bad or missing client certificate)",
+        c.tls_handshake_failures);
     add("glmserve_http_bad_requests_total", "Unparsable requests (400)", c.bad_requests);
     add("glmserve_http_headers_too_large_total", "Requests with oversized headers (431)",
         c.headers_too_large);

@@ -208,7 +208,7 @@ TEST(GatewayConfigLoad, ErrorsNameTheFlagOrFile) {
     ASSERT_FALSE(none.ok());
     EXPECT_NE(none.status().message().find("--upstream"), std::string::npos);
 
-    auto bad_url = load_gateway_config({.upstreams = {"https://x"}});
+    auto bad_url = load_gateway_config({.upstreams = {"ftp://x"}});
     ASSERT_FALSE(bad_url.ok());
     EXPECT_NE(bad_url.status().message().find("--upstream"), std::string::npos);
 

@@ -36,11 +36,24 @@ TEST(ParseUrl, BracketedIpv6) {
     EXPECT_EQ(url->authority(), "[::1]:9000");
 }
 
-TEST(ParseUrl, HttpsIsUnimplemented) {
+TEST(ParseUrl, HttpsDefaultsToPort443) {
     auto url = parse_url("https://api.openai.com/v1");
+    ASSERT_TRUE(url.ok()) << url.status().to_string();
+    EXPECT_TRUE(url->is_https());
+    EXPECT_EQ(url->port, 443);
+    EXPECT_EQ(url->to_string(), "https://api.openai.com:443/v1");
+
+    auto plain = parse_url("http://h");
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain->is_https());
+    EXPECT_EQ(plain->port, 80);
+}
+
+TEST(ParseUrl, OtherSchemesAreRefused) {
+    auto url = parse_url("ftp://h/x");
     ASSERT_FALSE(url.ok());
-    EXPECT_EQ(url.status().code(), StatusCode::Unimplemented);
-    EXPECT_THAT(url.status().message(), HasSubstr("https"));
+    EXPECT_EQ(url.status().code(), StatusCode::InvalidArgument);
+    EXPECT_THAT(url.status().message(), HasSubstr("ftp"));
 }
 
 TEST(ParseUrl, ErrorsNameTheProblem) {
