@@ -3,7 +3,7 @@
 namespace glmserve::gateway {
 
 ConnectionCache::ConnectionCache(boost::asio::io_context& io, const GatewayConfig& config,
-                                 size_t max_idle)
+                                 size_t max_idle, std::shared_ptr<http::TlsContext> upstream_tls)
     : io_(io),
       timeouts_{.connect = config.timeouts.connect,
                 .first_byte = config.timeouts.first_byte,
@@ -11,6 +11,7 @@ ConnectionCache::ConnectionCache(boost::asio::io_context& io, const GatewayConfi
                 .total = config.timeouts.total},
       // Upstream answers are streamed through, not held: the body bound only stops a runaway.
       limits_{.max_header_bytes = size_t{64} << 10, .max_body_bytes = uint64_t{4} << 30},
+      upstream_tls_(std::move(upstream_tls)),
       max_idle_(max_idle),
       idle_(config.upstreams.size()) {
     for (const UpstreamConfig& u : config.upstreams) urls_.push_back(u.url);
@@ -30,7 +31,7 @@ std::shared_ptr<http::Connection> ConnectionCache::take(size_t index) {
             return c;
         }
     }
-    return http::Connection::create(io_, urls_[index], timeouts_, limits_);
+    return http::Connection::create(io_, urls_[index], timeouts_, limits_, upstream_tls_);
 }
 
 void ConnectionCache::give_back(size_t index, std::shared_ptr<http::Connection> connection) {

@@ -235,6 +235,26 @@ Status read_routing_sections(const YAML::Node& root, GatewayConfig& c) {
     return ok_status();
 }
 
+// tls, upstream_tls: certificates for the listener and for https upstreams. File paths are
+// taken as written (relative ones from the working directory); they are opened when the
+// gateway starts or reloads, which refuses to go on if one does not load.
+Status read_tls_sections(const YAML::Node& root, GatewayConfig& c) {
+    const YAML::Node listener = root["tls"], upstream = root["upstream_tls"];
+    GS_RETURN_IF_ERROR(Section(listener, "tls")
+                           .field("cert", string_into(c.tls.cert_file))
+                           .field("key", string_into(c.tls.key_file))
+                           .field("client_ca", string_into(c.tls.client_ca_file))
+                           .read());
+    GS_RETURN_IF_ERROR(Section(upstream, "upstream_tls")
+                           .field("ca", string_into(c.upstream_tls.ca_file))
+                           .field("cert", string_into(c.upstream_tls.cert_file))
+                           .field("key", string_into(c.upstream_tls.key_file))
+                           .field("server_name", string_into(c.upstream_tls.server_name))
+                           .field("verify", bool_into(c.upstream_tls.verify))
+                           .read());
+    return ok_status();
+}
+
 // retries, timeouts, keys, abuse, cache: how a request is served and guarded.
 Status read_serving_sections(const YAML::Node& root, GatewayConfig& c) {
     const YAML::Node retries = root["retries"], timeouts = root["timeouts"], keys = root["keys"],
@@ -275,8 +295,9 @@ Status read_serving_sections(const YAML::Node& root, GatewayConfig& c) {
 }
 
 Status read_root(const YAML::Node& root, GatewayConfig& c) {
-    const std::set<std::string> sections = {"affinity", "health",   "outlier", "breaker", "limits",
-                                            "retries",  "timeouts", "keys",    "abuse",   "cache"};
+    const std::set<std::string> sections = {"affinity", "health",  "outlier",  "breaker",
+                                            "limits",   "retries", "timeouts", "keys",
+                                            "abuse",    "cache",   "tls",      "upstream_tls"};
     Section top(root, "");
     for (const auto& name : sections) {
         // Read by read_*_sections(); listed here only so that they are not unknown keys.
@@ -296,6 +317,7 @@ Status read_root(const YAML::Node& root, GatewayConfig& c) {
         .field("drain_timeout", duration_into(c.drain_timeout));
     GS_RETURN_IF_ERROR(top.read());
     GS_RETURN_IF_ERROR(read_routing_sections(root, c));
+    GS_RETURN_IF_ERROR(read_tls_sections(root, c));
     return read_serving_sections(root, c);
 }
 
@@ -326,6 +348,17 @@ Status check_consistency(GatewayConfig& c) {
         return invalid_argument("outlier.max_ejection must be >= outlier.base_ejection");
     }
     if (c.cache.max_bytes < 0) return invalid_argument("cache.max_bytes must be >= 0");
+    if (c.tls.enabled() && (c.tls.cert_file.empty() || c.tls.key_file.empty())) {
+        return invalid_argument("tls: cert and key are both required");
+    }
+    if (!c.tls.enabled() && !c.tls.client_ca_file.empty()) {
+        return invalid_argument(
+            "tls.client_ca: client certificates need a TLS listener (tls.cert, "
+            "tls.key)");
+    }
+    if (c.upstream_tls.cert_file.empty() != c.upstream_tls.key_file.empty()) {
+        return invalid_argument("upstream_tls: cert and key go together");
+    }
     return validate_decision_options(c);
 }
 

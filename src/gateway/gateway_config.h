@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "http/tls_options.h"
 #include "http/url.h"
 
 namespace glmserve::gateway {
@@ -115,6 +116,14 @@ struct CacheConfig {
 struct GatewayConfig {
     std::string host = "127.0.0.1";
     uint16_t port = 8000;
+    // Section `tls` (cert, key, client_ca): the listener speaks TLS when set, and demands
+    // client certificates when client_ca is. Reloadable (certificate rotation); turning TLS
+    // on or off needs a restart.
+    http::TlsServerOptions tls;
+    // Section `upstream_tls` (ca, cert, key, server_name, verify): how https upstreams are
+    // trusted and whom the gateway presents itself as (mutual TLS). Unset: the system's trust
+    // store with full verification, no client certificate.
+    http::TlsClientOptions upstream_tls;
     int io_threads = 2;        // client side (http::Server)
     int upstream_threads = 2;  // upstream side (http::Connection, health checks)
     std::vector<UpstreamConfig> upstreams;

@@ -1,11 +1,30 @@
 #include "gateway/gateway_runtime.h"
 
+#include <algorithm>
+
 #include "gateway/decision_options.h"
+#include "http/tls_context.h"
+#include "obs/logging.h"
 
 namespace glmserve::gateway {
 namespace {
 
 constexpr size_t kMaxIdleConnectionsPerUpstream = 64;
+
+// Read afresh on every reload, so a rotated client certificate or CA file takes effect.
+Result<std::shared_ptr<http::TlsContext>> upstream_tls_context(const GatewayConfig& c) {
+    const bool any_https = std::any_of(c.upstreams.begin(), c.upstreams.end(),
+                                       [](const UpstreamConfig& u) { return u.url.is_https(); });
+    if (!any_https) return std::shared_ptr<http::TlsContext>();
+    auto tls = http::TlsContext::for_client(c.upstream_tls);
+    if (!tls.ok()) return tls.status().with_context("upstream_tls");
+    if (!c.upstream_tls.verify) {
+        obs::logger("gateway")->warn(
+            "upstream_tls.verify is false: upstream certificates are not checked, so a "
+            "man in the middle can read and change upstream traffic");
+    }
+    return tls;
+}
 
 }  // namespace
 
@@ -23,6 +42,7 @@ Result<std::shared_ptr<GatewayRuntime>> GatewayRuntime::create(GatewayConfig con
         if (!loaded.ok()) return loaded.status().with_context("keys.api_key_file");
         keys = std::move(loaded).value();
     }
+    GS_ASSIGN_OR_RETURN(auto upstream_tls, upstream_tls_context(config));
     auto rt = std::make_shared<GatewayRuntime>(Passkey{}, std::move(config), io, metrics);
     const GatewayConfig& c = rt->config_;
     rt->keys_ = std::move(keys);
@@ -31,7 +51,8 @@ Result<std::shared_ptr<GatewayRuntime>> GatewayRuntime::create(GatewayConfig con
         {.requests_per_minute = c.keys.default_rpm, .tokens_per_minute = c.keys.default_tpm}));
     rt->pool_ = std::make_shared<UpstreamPool>(c);
     if (previous != nullptr) rt->pool_->carry_over(*previous->pool_);
-    rt->connections_ = std::make_unique<ConnectionCache>(io, c, kMaxIdleConnectionsPerUpstream);
+    rt->connections_ =
+        std::make_unique<ConnectionCache>(io, c, kMaxIdleConnectionsPerUpstream, upstream_tls);
     rt->retry_budget_ = std::make_unique<Guarded<RetryBudget>>(retry_budget_options(c.retries));
     if (previous != nullptr && previous->config_.abuse == c.abuse) {
         rt->abuse_guard_ = previous->abuse_guard_;
@@ -50,7 +71,7 @@ Result<std::shared_ptr<GatewayRuntime>> GatewayRuntime::create(GatewayConfig con
     for (const UpstreamConfig& u : c.upstreams) {
         rt->upstream_metrics_.push_back(&metrics.upstream(u.name));
     }
-    rt->health_checker_ = HealthChecker::start(io, rt->pool_, c);
+    rt->health_checker_ = HealthChecker::start(io, rt->pool_, c, upstream_tls);
     return rt;
 }
 

@@ -6,6 +6,7 @@
 #include "gateway/proxy.h"
 #include "gateway/proxy_request.h"
 #include "gateway/status_page.h"
+#include "http/server_metrics.h"
 #include "obs/logging.h"
 
 namespace glmserve::gateway {
@@ -28,6 +29,7 @@ http::ServerConfig server_config(const GatewayConfig& c) {
     s.limits.max_body_bytes = c.limits.max_body_bytes;
     s.limits.max_header_bytes = c.limits.max_header_bytes;
     s.limits.max_connections = c.limits.max_connections;
+    s.tls = c.tls;
     s.error_body = [](int status, std::string message) {
         return error_response(status, message, "invalid_request_error", std::to_string(status));
     };
@@ -65,6 +67,7 @@ Result<std::unique_ptr<GatewayServer>> GatewayServer::start(GatewayConfig config
         });
     if (!server.ok()) return server.status();
     gw->server_ = std::move(server).value();
+    http::export_server_counters(gw->registry_, *gw->server_);
     return gw;
 }
 
@@ -85,14 +88,27 @@ Status GatewayServer::reload(GatewayConfig config) {
         config.upstream_threads != before.upstream_threads ||
         config.limits.max_body_bytes != before.limits.max_body_bytes ||
         config.limits.max_header_bytes != before.limits.max_header_bytes ||
-        config.limits.max_connections != before.limits.max_connections) {
+        config.limits.max_connections != before.limits.max_connections ||
+        config.tls.enabled() != before.tls.enabled()) {
         obs::logger("gateway")->warn(
-            "reload: listen, threads and client limits keep their old values until a restart");
+            "reload: listen, threads, client limits and TLS on/off keep their old values until a "
+            "restart");
     }
+    const http::TlsServerOptions listener_tls = config.tls;
     auto next = GatewayRuntime::create(std::move(config), io_, metrics_, old.get());
     if (!next.ok()) {
         metrics_.config_reload_errors.inc();
         return next.status();
+    }
+    // The certificate files are read again even when their paths did not change: that is how
+    // a rotated certificate is picked up.
+    if (before.tls.enabled() && listener_tls.enabled()) {
+        Status tls = server_->reload_tls(listener_tls);
+        if (!tls.ok()) {
+            (*next)->shutdown();
+            metrics_.config_reload_errors.inc();
+            return tls.with_context("tls");
+        }
     }
     {
         std::lock_guard lock(mu_);

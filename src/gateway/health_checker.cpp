@@ -28,23 +28,27 @@ struct Answer {
 
 }  // namespace
 
-std::shared_ptr<HealthChecker> HealthChecker::start(asio::io_context& io,
-                                                    std::shared_ptr<UpstreamPool> pool,
-                                                    const GatewayConfig& config) {
-    auto checker = std::make_shared<HealthChecker>(Passkey{}, io, std::move(pool), config);
+std::shared_ptr<HealthChecker> HealthChecker::start(
+    asio::io_context& io, std::shared_ptr<UpstreamPool> pool, const GatewayConfig& config,
+    std::shared_ptr<http::TlsContext> upstream_tls) {
+    auto checker =
+        std::make_shared<HealthChecker>(Passkey{}, io, std::move(pool), config, upstream_tls);
     if (!config.health.enabled && !config.health.poll_load) return checker;
     for (size_t i = 0; i < checker->targets_.size(); ++i) checker->schedule(i, Millis(0));
     return checker;
 }
 
 HealthChecker::HealthChecker(Passkey, asio::io_context& io, std::shared_ptr<UpstreamPool> pool,
-                             const GatewayConfig& config)
+                             const GatewayConfig& config,
+                             const std::shared_ptr<http::TlsContext>& upstream_tls)
     : strand_(asio::make_strand(io)), pool_(std::move(pool)), config_(config.health) {
     const http::ClientLimits limits{.max_body_bytes = kMaxCheckBodyBytes};
     for (const UpstreamConfig& u : config.upstreams) {
         Target t;
-        t.health_connection = http::Connection::create(io, u.url, check_timeouts(config), limits);
-        t.status_connection = http::Connection::create(io, u.url, check_timeouts(config), limits);
+        t.health_connection =
+            http::Connection::create(io, u.url, check_timeouts(config), limits, upstream_tls);
+        t.status_connection =
+            http::Connection::create(io, u.url, check_timeouts(config), limits, upstream_tls);
         t.timer = std::make_unique<asio::steady_timer>(strand_);
         t.polls_load = config.health.poll_load;
         targets_.push_back(std::move(t));

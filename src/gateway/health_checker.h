@@ -30,9 +30,11 @@ class HealthChecker : public std::enable_shared_from_this<HealthChecker> {
 public:
     // Starts the first round of checks at once. Does nothing periodic when both health.enabled
     // and health.poll_load are off.
+    // upstream_tls: for https upstreams (null when there are none).
     static std::shared_ptr<HealthChecker> start(boost::asio::io_context& io,
                                                 std::shared_ptr<UpstreamPool> pool,
-                                                const GatewayConfig& config);
+                                                const GatewayConfig& config,
+                                                std::shared_ptr<http::TlsContext> upstream_tls);
     ~HealthChecker();
 
     HealthChecker(const HealthChecker&) = delete;
@@ -46,7 +48,8 @@ public:
         Passkey() = default;
     };
     HealthChecker(Passkey, boost::asio::io_context& io, std::shared_ptr<UpstreamPool> pool,
-                  const GatewayConfig& config);
+                  const GatewayConfig& config,
+                  const std::shared_ptr<http::TlsContext>& upstream_tls);
 
 private:
     struct Target {

@@ -41,6 +41,10 @@ nlohmann::json effective_config(const GatewayConfig& c, uint16_t port) {
             {"api_keys", !c.keys.api_key_file.empty()},
             {"cache_bytes", c.cache.max_bytes},
             {"max_connections", c.limits.max_connections},
+            {"tls", c.tls.enabled()},
+            {"mutual_tls", !c.tls.client_ca_file.empty()},
+            {"upstream_tls_verify", c.upstream_tls.verify},
+            {"upstream_client_cert", !c.upstream_tls.cert_file.empty()},
             {"drain_timeout_s", seconds(c.drain_timeout)}};
 }
 
@@ -66,7 +70,8 @@ Status run_gateway(const GatewayFlags& flags) {
     GS_ASSIGN_OR_RETURN(auto server, GatewayServer::start(std::move(config)));
     auto log = obs::logger("gateway");
     obs::log_event(*log, spdlog::level::info, "start", effective_config(logged, server->port()));
-    log->info("listening on http://{}:{}", logged.host, server->port());
+    log->info("listening on {}://{}:{}", logged.tls.enabled() ? "https" : "http", logged.host,
+              server->port());
 
     int sig = 0;
     while (true) {

@@ -38,6 +38,9 @@ timeouts: {connect: 100ms, first_byte: 3s, between_chunks: 1s, total: 30s}
 keys: {api_key_file: /etc/keys, default_rpm: 60, default_tpm: 1000}
 abuse: {max_failures: 5, window: 30s, cooldown: 2m, max_tracked: 100}
 cache: {max_bytes: 16MiB, ttl: 10s, max_entries: 50}
+tls: {cert: /etc/gw/server.crt, key: /etc/gw/server.key, client_ca: /etc/gw/clients.pem}
+upstream_tls: {ca: /etc/gw/replicas.pem, cert: /etc/gw/gw.crt, key: /etc/gw/gw.key,
+               server_name: replica.internal, verify: false}
 )";
 
 TEST(GatewayConfig, EveryFieldIsRead) {
@@ -99,6 +102,14 @@ TEST(GatewayConfig, EveryFieldIsRead) {
     EXPECT_EQ(c->cache.max_bytes, 16 * 1024 * 1024);
     EXPECT_EQ(c->cache.ttl, milliseconds(10000));
     EXPECT_EQ(c->cache.max_entries, 50u);
+    EXPECT_EQ(c->tls.cert_file, "/etc/gw/server.crt");
+    EXPECT_EQ(c->tls.key_file, "/etc/gw/server.key");
+    EXPECT_EQ(c->tls.client_ca_file, "/etc/gw/clients.pem");
+    EXPECT_EQ(c->upstream_tls.ca_file, "/etc/gw/replicas.pem");
+    EXPECT_EQ(c->upstream_tls.cert_file, "/etc/gw/gw.crt");
+    EXPECT_EQ(c->upstream_tls.key_file, "/etc/gw/gw.key");
+    EXPECT_EQ(c->upstream_tls.server_name, "replica.internal");
+    EXPECT_FALSE(c->upstream_tls.verify);
 }
 
 TEST(GatewayConfig, DefaultsWhenSectionsAreAbsent) {
@@ -110,6 +121,9 @@ TEST(GatewayConfig, DefaultsWhenSectionsAreAbsent) {
     EXPECT_EQ(c->health.rise, defaults.health.rise);
     EXPECT_EQ(c->retries.max_attempts, defaults.retries.max_attempts);
     EXPECT_EQ(c->cache.max_bytes, 0);
+    EXPECT_FALSE(c->tls.enabled());
+    EXPECT_TRUE(c->upstream_tls.verify);
+    EXPECT_TRUE(c->upstream_tls.ca_file.empty());  // the system's trust store
     // A nameless upstream is named after its address (a metric label).
     EXPECT_EQ(c->upstreams[0].name, "127.0.0.1:8001");
 }
@@ -162,6 +176,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"abuse: {cooldown: [1]}", "abuse.cooldown"},
         BadCase{"cache: {max_bytes: lots}", "cache.max_bytes"},
         BadCase{"affinity: {prefix_chars: 0}", "affinity.prefix_chars"},
+        BadCase{"tls: {cert: a.crt}", "tls: cert and key"},
+        BadCase{"tls: {client_ca: ca.pem}", "tls.client_ca"},
+        BadCase{"tls: {certificate: a.crt}", "tls.certificate"},
+        BadCase{"upstream_tls: {cert: a.crt}", "upstream_tls: cert and key"},
+        BadCase{"upstream_tls: {verify: sometimes}", "upstream_tls.verify"},
         BadCase{"[1, 2]", "the file must be a map"}, BadCase{"a: [", "not valid YAML"}));
 
 class TempFile {
