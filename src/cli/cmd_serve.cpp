@@ -81,6 +81,11 @@ void add_http_flags(CLI::App& sub, server::ServeOptions& s) {
          "WRITE_TIMEOUT");
     flag(sub, "--max-connections", s.max_connections, "Open connections beyond which 503",
          "MAX_CONNECTIONS");
+    flag(sub, "--tls-cert", s.tls_cert, "Serve HTTPS with this certificate chain (PEM)",
+         "TLS_CERT");
+    flag(sub, "--tls-key", s.tls_key, "The certificate's private key (PEM)", "TLS_KEY");
+    flag(sub, "--tls-client-ca", s.tls_client_ca,
+         "Require client certificates signed by these CAs (PEM; mutual TLS)", "TLS_CLIENT_CA");
 }
 
 void add_policy_flags(CLI::App& sub, server::ServeOptions& s) {

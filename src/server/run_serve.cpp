@@ -23,6 +23,8 @@ nlohmann::json effective_config(const ServeConfig& c, const OpenAiServer& server
             {"listen", fmt::format("{}:{}", c.http.host, server.port())},
             {"threads", c.threads},
             {"io_threads", c.http.io_threads},
+            {"tls", c.http.tls.enabled()},
+            {"mutual_tls", !c.http.tls.client_ca_file.empty()},
             {"n_ctx", e.n_ctx},
             {"kv_bytes", e.kv_bytes},
             {"block_size", e.block_size},
@@ -51,7 +53,8 @@ Status run_serve(ServeConfig config, std::shared_ptr<const model::Model> model,
                                                          std::move(tokenizer)));
     auto log = obs::logger("server");
     obs::log_event(*log, spdlog::level::info, "start", effective_config(logged, *server));
-    log->info("listening on http://{}:{}", logged.http.host, server->port());
+    log->info("listening on {}://{}:{}", logged.http.tls.enabled() ? "https" : "http",
+              logged.http.host, server->port());
 
     int sig = 0;
     while ((sig = wait_for_signal(signals, 1s)) == 0) {

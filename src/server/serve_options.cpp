@@ -114,6 +114,13 @@ Result<ServeConfig> validate(const ServeOptions& o, const model::Model& m) {
     GS_ASSIGN_OR_RETURN(h.limits.idle_timeout, duration_flag("--idle-timeout", o.idle_timeout));
     GS_ASSIGN_OR_RETURN(h.limits.write_timeout, duration_flag("--write-timeout", o.write_timeout));
     h.limits.max_connections = static_cast<size_t>(o.max_connections);
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
+        return invalid_argument("--tls-cert and --tls-key go together");
+    }
+    if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
+        return invalid_argument("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    h.tls = {.cert_file = o.tls_cert, .key_file = o.tls_key, .client_ca_file = o.tls_client_ca};
 
     RequestLimits& r = c.request_limits;
     r.max_n = o.max_n;

@@ -43,6 +43,11 @@ struct ServeOptions {
     std::string idle_timeout = "60s";
     std::string write_timeout = "30s";
     int max_connections = 1024;
+    // TLS on the listener: certificate and key (PEM), and optionally a CA whose client
+    // certificates are required (mutual TLS). Empty: plain HTTP.
+    std::string tls_cert;
+    std::string tls_key;
+    std::string tls_client_ca;
 
     std::string api_key_file;
     int64_t rate_rpm = 0;  // per key; 0: unlimited

@@ -73,6 +73,24 @@ TEST_F(ServeOptionsTest, BadValuesNameTheirFlag) {
     refused([](ServeOptions& o) { o.default_timeout = "2h"; }, "--timeout-default");
     refused([](ServeOptions& o) { o.prefill_step_target = "soon"; }, "--prefill-step-target");
     refused([](ServeOptions& o) { o.chat_template = "jinja"; }, "jinja");
+    refused([](ServeOptions& o) { o.tls_cert = "server.crt"; }, "--tls-key");
+    refused([](ServeOptions& o) { o.tls_client_ca = "ca.pem"; }, "--tls-client-ca");
+}
+
+TEST_F(ServeOptionsTest, TlsFlagsReachTheListener) {
+    ServeOptions o = options_;
+    o.tls_cert = "/etc/glm/server.crt";
+    o.tls_key = "/etc/glm/server.key";
+    o.tls_client_ca = "/etc/glm/clients.pem";
+    auto c = validate(o, *model_);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    EXPECT_EQ(c->http.tls.cert_file, "/etc/glm/server.crt");
+    EXPECT_EQ(c->http.tls.key_file, "/etc/glm/server.key");
+    EXPECT_EQ(c->http.tls.client_ca_file, "/etc/glm/clients.pem");
+
+    auto plain = validate(options_, *model_);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain->http.tls.enabled());
 }
 
 }  // namespace
