@@ -1,9 +1,10 @@
 // Kernel microbenchmarks for the table active_kernels() picks (GLMSERVE_KERNELS=ref|avx2 forces
-// one): vec_dot per weight type, activation quantization and dequantize_row (weight elements
-// per second), and matmul at model shapes 4096x4096 and 4096x13696 (n_in x n_out) on 1 and 2
-// threads: BM_Gemv (1 token, a decode step) reports bytes of weights read per second, since a
-// GEMV is bound by memory bandwidth; BM_Gemm (128 tokens, a prefill chunk) reports the counter
-// `flops` (2·n_in·n_out·n_tokens per call, as a rate), since it is bound by arithmetic.
+// one): vec_dot per weight type, the packed group kernels on cache-resident data, activation
+// quantization and dequantize_row (weight elements per second), and matmul at model shapes
+// 4096x4096 and 4096x13696 (n_in x n_out) on 1 and 2 threads: BM_Gemv (1 token, a decode step)
+// reports bytes of weights read per second, since a GEMV is bound by memory bandwidth; BM_Gemm (128
+// tokens, a prefill chunk) reports the counter `flops` (2·n_in·n_out·n_tokens per call, as a rate),
+// since it is bound by arithmetic.
 //   ./build/bench/glmserve_kernels_bench --benchmark_filter='Gemv|Gemm'
 //   GLMSERVE_KERNELS=ref ./build/bench/glmserve_kernels_bench --benchmark_filter=Gemv/2
 // Weight rows repeat a few distinct quantized rows (quantizing 56M values with the ref kernels
@@ -108,6 +109,43 @@ void BM_MatmulGemv(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations() * kNIn * kNOut);
     state.SetLabel(std::string(gguf::tensor_type_name(type)));
+}
+
+// One packed group (kPackRows rows of 2048 elements) against range(1) activation rows, all in
+// L1/L2: the packed kernel's arithmetic cost without memory stalls. range(0): the weight type.
+// Items are multiply-adds (rows × elements × tokens); bytes are the group's weight bytes.
+void BM_VecDotPacked(benchmark::State& state) {
+    const auto type = static_cast<T>(state.range(0));
+    const int n_act = static_cast<int>(state.range(1));
+    const KernelTable& table = active_kernels();
+    const TypeKernels& k = table[type];
+    if (k.pack_rows == nullptr) {
+        state.SkipWithError("no packed kernel for this type in this table");
+        return;
+    }
+    constexpr int64_t kN = 2048;
+    const uint64_t row_bytes = gguf::row_bytes(type, kN).value();
+    std::vector<uint8_t> rows;
+    for (int r = 0; r < kPackRows; ++r) {
+        const std::vector<uint8_t> q = quantized_row(table, type, kN, 10 + r);
+        rows.insert(rows.end(), q.begin(), q.end());
+    }
+    std::vector<uint8_t> group(k.packed_group_bytes(kN));
+    k.pack_rows(kN, rows.data(), row_bytes, group.data());
+    const uint64_t act_bytes = gguf::row_bytes(k.vec_dot_type, kN).value();
+    std::vector<uint8_t> acts;
+    for (int c = 0; c < n_act; ++c) {
+        const std::vector<uint8_t> q = quantized_row(table, k.vec_dot_type, kN, 20 + c);
+        acts.insert(acts.end(), q.begin(), q.end());
+    }
+    float out[kPackRows * kMaxActRows];
+    for (auto _ : state) {
+        k.vec_dot_packed(kN, group.data(), acts.data(), act_bytes, n_act, out, kPackRows);
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * kN * kPackRows * n_act);
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(group.size()));
+    state.SetLabel(std::string(gguf::tensor_type_name(type)) + " " + std::to_string(n_act) + "tok");
 }
 
 // ---- Model-shaped matmuls ----
@@ -231,6 +269,9 @@ BENCHMARK(BM_DequantizeRow)
     ->Arg(id(T::Q4_0))
     ->Arg(id(T::Q4_K))
     ->Arg(id(T::Q6_K));
+BENCHMARK(BM_VecDotPacked)
+    ->ArgNames({"type", "n_act"})
+    ->ArgsProduct({{id(T::Q8_0), id(T::Q4_0), id(T::Q4_K)}, {1, 2, 4}});
 BENCHMARK(BM_MatmulGemv)
     ->ArgsProduct({{id(T::Q8_0), id(T::Q4_K), id(T::Q6_K)}, {1, 2}})
     ->UseRealTime();

@@ -50,9 +50,12 @@ using VecDotTileFn = void (*)(int64_t n, const void* weights, size_t w_stride, i
 
 // Row-interleaved weight groups: kPackRows rows stored so that one vector load holds the same
 // few columns of every row of the group, and a kernel keeps row r in lane r (no horizontal
-// reductions; see avx2/packed.cpp for the layouts). A group holds exactly the bytes of its
-// rows. pack_rows writes one group from kPackRows rows that start row_bytes apart.
+// reductions; see avx2/packed.cpp for the layouts). A group holds the bytes of its rows, plus
+// whatever a layout adds to save the kernel work (Q4_K: decoded scales, 2.8% more);
+// packed_group_bytes(n) says how many. pack_rows writes one group from kPackRows rows that
+// start row_bytes apart.
 inline constexpr int kPackRows = 8;
+using PackedGroupBytesFn = uint64_t (*)(int64_t n);
 using PackRowsFn = void (*)(int64_t n, const void* rows, size_t row_bytes, void* group);
 // All kPackRows rows of one group against n_act activation rows (1..kMaxActRows):
 // out[c * out_stride + r] = vec_dot(n, row r, activations + c * act_stride), bit for bit.
@@ -68,7 +71,9 @@ struct TypeKernels {
     VecDotFn vec_dot = nullptr;           // null for activation-only types
     VecDotRowsFn vec_dot_rows = nullptr;  // optional; matmul falls back to vec_dot per token
     VecDotTileFn vec_dot_tile = nullptr;  // optional; preferred by matmul when present
-    PackRowsFn pack_rows = nullptr;       // optional, with vec_dot_packed: the packed layout
+    // Optional, all three or none: the packed layout.
+    PackedGroupBytesFn packed_group_bytes = nullptr;
+    PackRowsFn pack_rows = nullptr;
     VecDotPackedFn vec_dot_packed = nullptr;
 };
 

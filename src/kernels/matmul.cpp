@@ -68,7 +68,8 @@ struct JobPlan {
     VecDotFn vec_dot = nullptr;
     VecDotRowsFn vec_dot_rows = nullptr;  // may be null
     VecDotTileFn vec_dot_tile = nullptr;  // may be null; preferred when set
-    // Rows [0, n_packed_rows) also as kPackRows-row groups of group_bytes (when set, preferred).
+    // Rows [0, n_packed_rows) also as kPackRows-row groups of group_bytes (the table's
+    // packed_group_bytes; when set, preferred).
     VecDotPackedFn vec_dot_packed = nullptr;
     const uint8_t* packed = nullptr;
     uint64_t group_bytes = 0;
@@ -152,7 +153,7 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
             job.w->packed_with == wk.pack_rows) {
             p.vec_dot_packed = wk.vec_dot_packed;
             p.packed = static_cast<const uint8_t*>(job.w->packed);
-            p.group_bytes = job.w->row_bytes * kPackRows;
+            p.group_bytes = wk.packed_group_bytes(plan.n_in);
             p.n_packed_rows = job.w->n_out / kPackRows * kPackRows;
         }
         if (wk.vec_dot_type == TensorType::F32) {
@@ -275,15 +276,17 @@ bool PackedWeights::pack(const KernelTable& table, WeightMatrix& w) {
     const TypeKernels& k = table[w.type];
     const int64_t n_groups = w.n_out / kPackRows;
     if (k.pack_rows == nullptr || k.vec_dot_packed == nullptr || n_groups == 0) return false;
-    const uint64_t group_bytes = w.row_bytes * kPackRows;
+    GS_CHECK(k.packed_group_bytes != nullptr);
+    const uint64_t group_bytes = k.packed_group_bytes(w.n_in);
     const uint64_t n_bytes = group_bytes * static_cast<uint64_t>(n_groups);
     // 64-byte aligned (std::aligned_alloc wants a multiple of the alignment).
     auto* raw = static_cast<uint8_t*>(std::aligned_alloc(64, (n_bytes + 63) / 64 * 64));
     GS_CHECK(raw != nullptr);
     std::unique_ptr<uint8_t, FreeDeleter> buffer(raw);
     const auto* rows = static_cast<const uint8_t*>(w.data);
+    const uint64_t rows_per_group_bytes = w.row_bytes * kPackRows;
     for (int64_t g = 0; g < n_groups; ++g) {
-        k.pack_rows(w.n_in, rows + static_cast<uint64_t>(g) * group_bytes, w.row_bytes,
+        k.pack_rows(w.n_in, rows + static_cast<uint64_t>(g) * rows_per_group_bytes, w.row_bytes,
                     raw + static_cast<uint64_t>(g) * group_bytes);
     }
     w.packed = raw;

@@ -2,7 +2,8 @@
 // Q8_0, Q4_0 and Q4_K, the formats whose decode the row-major kernels left compute-bound.
 //
 // Guarantees, tested against the row-major kernels of q_legacy.h and the scalar reference:
-//   - pack_rows_* moves bytes only: a group holds exactly its kPackRows rows' bytes.
+//   - pack_rows_* writes packed_group_bytes_*(n) bytes: Q8_0 and Q4_0 groups are exactly their
+//     kPackRows rows' bytes, moved; Q4_K's add 32 bytes per super-block of decoded scales.
 //   - vec_dot_packed_* gives, for every row and token, vec_dot's result bit for bit, so a model
 //     computes the same logits with packed weights or without.
 // Only called through the KernelTable; the CPU must have the avx2 level (dispatch checks).
@@ -18,6 +19,11 @@
 
 namespace glmserve::kernels::avx2 {
 
+// Bytes of one group of kPackRows rows of n values.
+uint64_t packed_group_bytes_q8_0(int64_t n);
+uint64_t packed_group_bytes_q4_0(int64_t n);
+uint64_t packed_group_bytes_q4_k(int64_t n);
+
 // kPackRows rows of n values, row_bytes apart -> one group.
 void pack_rows_q8_0(int64_t n, const void* rows, size_t row_bytes, void* group);
 void pack_rows_q4_0(int64_t n, const void* rows, size_t row_bytes, void* group);
@@ -32,7 +38,7 @@ void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_
 void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride);
 
-// Sets pack_rows and vec_dot_packed for Q8_0, Q4_0 and Q4_K in t.
+// Sets packed_group_bytes, pack_rows and vec_dot_packed for Q8_0, Q4_0 and Q4_K in t.
 void add_packed_kernels(KernelTable& t);
 
 }  // namespace glmserve::kernels::avx2

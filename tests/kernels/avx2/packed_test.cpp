@@ -1,7 +1,8 @@
 // Tests of the row-interleaved kernels (src/kernels/avx2/packed.cpp): every lane of
 // vec_dot_packed must equal the row-major vec_dot of the same table bit for bit (what keeps a
 // model's logits the same with packed weights), for every token count, several row lengths,
-// random and extreme data; packing must move bytes only; and matmul with a packed copy must
+// random and extreme data; packing must fill exactly packed_group_bytes (and move bytes only
+// where the layout adds none); and matmul with a packed copy must
 // equal matmul without one, tail rows (n_out not a multiple of 8) included.
 // Every test skips on a CPU without the avx2 level.
 #include "kernels/avx2/packed.h"
@@ -66,13 +67,23 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
                                   const std::vector<uint8_t>& acts) {
     const uint64_t row_bytes = bytes_of_row(type, n);
     const uint64_t act_bytes = bytes_of_row(table[type].vec_dot_type, n);
-    std::vector<uint8_t> group(rows.size(), 0xAB);
+    const uint64_t group_bytes = table[type].packed_group_bytes(n);
+    ASSERT_GE(group_bytes, rows.size());
+    // One byte past the group, to catch a write beyond packed_group_bytes.
+    std::vector<uint8_t> group(group_bytes + 1, 0xAB), other_fill(group_bytes + 1, 0x54);
     table[type].pack_rows(n, rows.data(), row_bytes, group.data());
-    // Packing moves bytes only: the same multiset of bytes.
-    std::vector<uint8_t> sorted_rows = rows, sorted_group = group;
-    std::sort(sorted_rows.begin(), sorted_rows.end());
-    std::sort(sorted_group.begin(), sorted_group.end());
-    EXPECT_EQ(sorted_rows, sorted_group);
+    table[type].pack_rows(n, rows.data(), row_bytes, other_fill.data());
+    EXPECT_EQ(group.back(), 0xAB) << "wrote past packed_group_bytes";
+    // Every byte of the group is written (what was there before does not show through).
+    EXPECT_EQ(std::memcmp(group.data(), other_fill.data(), group_bytes), 0);
+    group.pop_back();
+    if (group_bytes == rows.size()) {
+        // A layout without additions moves bytes only: the same multiset of bytes.
+        std::vector<uint8_t> sorted_rows = rows, sorted_group = group;
+        std::sort(sorted_rows.begin(), sorted_rows.end());
+        std::sort(sorted_group.begin(), sorted_group.end());
+        EXPECT_EQ(sorted_rows, sorted_group);
+    }
 
     for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
         constexpr size_t kStride = kPackRows + 3;  // out rows wider than a group
@@ -101,7 +112,7 @@ TEST_P(Avx2PackedTest, EveryLaneEqualsVecDotBitForBit) {
     ASSERT_NE(table()[type].pack_rows, nullptr);
     ASSERT_NE(table()[type].vec_dot_packed, nullptr);
     const int64_t block = testing::block_size_of(type);
-    for (const int64_t n : {block, 2 * block, 5 * block, int64_t{4096}}) {
+    for (const int64_t n : {block, 2 * block, 3 * block, 5 * block, 7 * block, int64_t{4096}}) {
         expect_group_matches_vec_dot(table(), type, n, weight_rows(table(), type, n, 7),
                                      activation_rows(table(), type, n, kMaxActRows, 9));
     }
@@ -161,7 +172,8 @@ TEST_P(Avx2PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
         WeightMatrix packed = plain;
         PackedWeights store;
         ASSERT_TRUE(store.pack(table(), packed));
-        EXPECT_EQ(store.bytes(), plain.row_bytes * static_cast<uint64_t>(n_out / kPackRows * 8));
+        EXPECT_EQ(store.bytes(), table()[type].packed_group_bytes(n_in) *
+                                     static_cast<uint64_t>(n_out / kPackRows));
         for (const int64_t n_tokens : {1, 2, 3, 5, 10}) {
             const std::vector<float> x = random_normal(n_in * n_tokens, 77);
             std::vector<float> y_plain(n_out * n_tokens), y_packed(n_out * n_tokens, 1.0f);

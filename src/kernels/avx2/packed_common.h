@@ -1,0 +1,79 @@
+// Helpers shared by the row-interleaved kernels (packed.cpp, packed_q4_k.cpp): loads of group
+// chunks and activation words, the rows' fp16 scales, and the loop that hands a group's tokens
+// to a body compiled for a fixed token count. Not part of the kernels' interface; include only
+// from files built with the avx2 flags.
+// Thread: pure functions.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/kernel_table.h"
+
+namespace glmserve::kernels::avx2::detail {
+
+// Bytes of the kPackRows fp16 scales at the head of a group block.
+inline constexpr size_t kScalesBytes = kPackRows * sizeof(uint16_t);
+
+// How far ahead (bytes) the GEMV asks for the group's next weights: a group is one linear
+// stream, so this only has to cover memory latency at the kernel's rate.
+inline constexpr int64_t kPrefetchBytes = 1024;
+
+inline __m256i load_32_bytes(const uint8_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+// The 4 bytes at p in every 32-bit lane.
+inline __m256i broadcast_word(const uint8_t* p) {
+    int32_t word = 0;
+    std::memcpy(&word, p, sizeof(word));
+    return _mm256_set1_epi32(word);
+}
+
+// The 8 rows' fp16 scales at p as floats, lane r = row r.
+inline __m256 load_row_scales(const uint8_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+inline float load_half(const uint8_t* p) {
+    uint16_t h = 0;
+    std::memcpy(&h, p, sizeof(h));
+    return _cvtsh_ss(h);
+}
+
+inline void prefetch(const uint8_t* p) {
+    _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0);
+}
+
+// Kernel<C>::run(n, group, a, a_stride, out, out_stride) computes out[c * out_stride + r] for
+// its C tokens (activation rows a_stride apart) against one whole group.
+// Tokens kMax at a time (each weight chunk loaded and unpacked once for all of them), then the
+// rest with the body for exactly that many: vec_dot_packed over any n_act in 1..kMaxActRows.
+template <int kMax, template <int> class Kernel>
+void for_tokens(int64_t n, const void* group, const void* a, size_t act_stride, int n_act,
+                float* out, size_t out_stride) {
+    static_assert(kMax >= 1 && kMax <= kMaxActRows);
+    const auto* g = static_cast<const uint8_t*>(group);
+    const auto* ap = static_cast<const uint8_t*>(a);
+    int c = 0;
+    for (; c + kMax <= n_act; c += kMax) {
+        Kernel<kMax>::run(n, g, ap + c * act_stride, act_stride, out + c * out_stride, out_stride);
+    }
+    const int rest = n_act - c;
+    const uint8_t* a_rest = ap + c * act_stride;
+    float* out_rest = out + c * out_stride;
+    if constexpr (kMax > 3) {
+        if (rest == 3) Kernel<3>::run(n, g, a_rest, act_stride, out_rest, out_stride);
+    }
+    if constexpr (kMax > 2) {
+        if (rest == 2) Kernel<2>::run(n, g, a_rest, act_stride, out_rest, out_stride);
+    }
+    if constexpr (kMax > 1) {
+        if (rest == 1) Kernel<1>::run(n, g, a_rest, act_stride, out_rest, out_stride);
+    }
+}
+
+}  // namespace glmserve::kernels::avx2::detail
