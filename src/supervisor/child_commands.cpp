@@ -96,7 +96,9 @@ uint16_t replica_port(const ClusterConfig& config, int index) {
 }
 
 std::string replica_url(const ClusterConfig& config, int index) {
-    return fmt::format("http://{}:{}", bracket_if_ipv6(probe_host(config.replicas.host)),
+    // Replicas that serve https (probe_tls set) are upstreams with https URLs too.
+    return fmt::format("{}://{}:{}", config.replicas.probe_tls ? "https" : "http",
+                       bracket_if_ipv6(probe_host(config.replicas.host)),
                        replica_port(config, index));
 }
 

@@ -172,16 +172,36 @@ Status read_listen(const YAML::Node& node, std::string_view field, std::string& 
     return parse_listen(text, field, host, port);
 }
 
+// How the supervisor's probes reach a child that serves https.
+Status parse_probe_tls(const YAML::Node& node, const std::string& section,
+                       std::optional<http::TlsClientOptions>& out) {
+    if (!node.IsDefined() || node.IsNull()) return ok_status();
+    GS_RETURN_IF_ERROR(check_map(node, section, {"ca", "cert", "key", "server_name", "verify"}));
+    http::TlsClientOptions tls;
+    GS_RETURN_IF_ERROR(read_string(node["ca"], section + ".ca", tls.ca_file));
+    GS_RETURN_IF_ERROR(read_string(node["cert"], section + ".cert", tls.cert_file));
+    GS_RETURN_IF_ERROR(read_string(node["key"], section + ".key", tls.key_file));
+    GS_RETURN_IF_ERROR(read_string(node["server_name"], section + ".server_name", tls.server_name));
+    GS_RETURN_IF_ERROR(read_bool(node["verify"], section + ".verify", tls.verify));
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+        return invalid_argument(fmt::format("{}: cert and key go together", section));
+    }
+    out = std::move(tls);
+    return ok_status();
+}
+
 Status parse_gateway(const YAML::Node& node, GatewaySpec& gateway) {
     if (!node.IsDefined() || node.IsNull()) return ok_status();
     GS_RETURN_IF_ERROR(
-        check_map(node, "gateway", {"enabled", "listen", "policy", "config", "args", "command"}));
+        check_map(node, "gateway",
+                  {"enabled", "listen", "policy", "config", "args", "command", "probe_tls"}));
     GS_RETURN_IF_ERROR(read_bool(node["enabled"], "gateway.enabled", gateway.enabled));
     GS_RETURN_IF_ERROR(
         read_listen(node["listen"], "gateway.listen", gateway.listen_host, gateway.listen_port));
     GS_RETURN_IF_ERROR(read_string(node["policy"], "gateway.policy", gateway.policy));
     GS_RETURN_IF_ERROR(read_string(node["config"], "gateway.config", gateway.config_path));
     GS_RETURN_IF_ERROR(read_string_list(node["args"], "gateway.args", gateway.args));
+    GS_RETURN_IF_ERROR(parse_probe_tls(node["probe_tls"], "gateway.probe_tls", gateway.probe_tls));
     return read_command(node["command"], "gateway.command", gateway.command);
 }
 
@@ -204,9 +224,9 @@ Status parse_per_replica(const YAML::Node& node, ReplicaSpec& replicas) {
 
 Status parse_replicas(const YAML::Node& node, ReplicaSpec& replicas) {
     if (!node.IsDefined() || node.IsNull()) return ok_status();
-    GS_RETURN_IF_ERROR(check_map(
-        node, "replicas",
-        {"count", "host", "base_port", "model", "threads", "args", "per_replica", "command"}));
+    GS_RETURN_IF_ERROR(check_map(node, "replicas",
+                                 {"count", "host", "base_port", "model", "threads", "args",
+                                  "per_replica", "command", "probe_tls"}));
     GS_RETURN_IF_ERROR(read_int(node["count"], "replicas.count", replicas.count));
     GS_RETURN_IF_ERROR(read_string(node["host"], "replicas.host", replicas.host));
     GS_RETURN_IF_ERROR(read_port(node["base_port"], "replicas.base_port", replicas.base_port));
@@ -214,6 +234,8 @@ Status parse_replicas(const YAML::Node& node, ReplicaSpec& replicas) {
     GS_RETURN_IF_ERROR(read_int(node["threads"], "replicas.threads", replicas.threads));
     GS_RETURN_IF_ERROR(read_string_list(node["args"], "replicas.args", replicas.args));
     GS_RETURN_IF_ERROR(parse_per_replica(node["per_replica"], replicas));
+    GS_RETURN_IF_ERROR(
+        parse_probe_tls(node["probe_tls"], "replicas.probe_tls", replicas.probe_tls));
     return read_command(node["command"], "replicas.command", replicas.command);
 }
 

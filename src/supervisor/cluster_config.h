@@ -14,6 +14,9 @@
 //     config: gateway.yaml             # optional, passed as -c
 //     args: [--log-format, json]
 //     command: [...]                   # argv template (see child_commands.h)
+//     probe_tls: {ca: ca.pem, cert: probe.crt, key: probe.key, server_name: x, verify: true}
+//                                      # probe over https: for a gateway.yaml with `tls`
+//                                      # (cert/key: its client CA's, under mutual TLS)
 //   replicas:
 //     count: 3
 //     host: 127.0.0.1
@@ -23,6 +26,8 @@
 //     args: [--max-queue, "64"]
 //     per_replica: [ {args: [...]}, ... ]   # extra args for replica 0, 1, ...
 //     command: [...]                   # argv template (see child_commands.h)
+//     probe_tls: {...}                 # replicas serve https (--tls-cert ... in args): how
+//                                      # probes reach them; gateway upstream URLs become https
 //   health:
 //     path: /health                    # liveness, polled while a child runs
 //     ready_path: /ready               # readiness, polled until a started child is ready
@@ -46,11 +51,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "http/tls_options.h"
 #include "supervisor/backoff.h"
 
 namespace glmserve::supervisor {
@@ -63,6 +70,7 @@ struct GatewaySpec {
     std::string config_path;     // empty: none
     std::vector<std::string> args;
     std::vector<std::string> command;  // argv template; empty: the default (child_commands.h)
+    std::optional<http::TlsClientOptions> probe_tls;  // set: health probes use https
 };
 
 struct ReplicaSpec {
@@ -74,6 +82,7 @@ struct ReplicaSpec {
     std::vector<std::string> args;
     std::vector<std::vector<std::string>> per_replica_args;  // size <= count
     std::vector<std::string> command;  // argv template; empty: the default (child_commands.h)
+    std::optional<http::TlsClientOptions> probe_tls;  // set: health probes use https
 };
 
 struct HealthSpec {

@@ -12,14 +12,15 @@ namespace glmserve::supervisor {
 
 void async_probe(boost::asio::io_context& io, const ProbeTarget& target,
                  std::chrono::milliseconds timeout, std::function<void(ProbeResult)> done) {
-    http::Url url{.scheme = "http", .host = target.host, .port = target.port};
+    http::Url url{
+        .scheme = target.tls ? "https" : "http", .host = target.host, .port = target.port};
     const http::ClientTimeouts timeouts{.connect = timeout,
                                         .first_byte = timeout,
                                         .idle_between_chunks = timeout,
                                         .total = timeout};
     // Probe answers are tiny; a child that streams megabytes at /health is broken too.
     const http::ClientLimits limits{.max_header_bytes = 16 << 10, .max_body_bytes = 64 << 10};
-    auto connection = http::Connection::create(io, std::move(url), timeouts, limits);
+    auto connection = http::Connection::create(io, std::move(url), timeouts, limits, target.tls);
     auto status = std::make_shared<int>(0);
     http::ClientRequest request{.method = "GET", .target = target.path};
     http::ClientCallbacks callbacks;

@@ -19,6 +19,7 @@
 #include <optional>
 #include <random>
 
+#include "http/tls_context.h"
 #include "obs/logging.h"
 #include "supervisor/backoff.h"
 #include "supervisor/child_commands.h"
@@ -83,6 +84,16 @@ struct RollingRestart {
 };
 
 enum class StopPhase { Running, Gateway, Replicas, Done };
+
+// The probes' TLS context for children that serve https (null for plain http); a file that
+// does not load stops the cluster before anything starts.
+Result<std::shared_ptr<http::TlsContext>> probe_tls_context(
+    const std::optional<http::TlsClientOptions>& options, std::string_view field) {
+    if (!options) return std::shared_ptr<http::TlsContext>();
+    auto tls = http::TlsContext::for_client(*options);
+    if (!tls.ok()) return tls.status().with_context(std::string(field));
+    return tls;
+}
 
 }  // namespace
 
@@ -514,24 +525,29 @@ Result<std::unique_ptr<Supervisor>> Supervisor::create(ClusterConfig config,
         return internal_error(
             fmt::format("log_dir: cannot create '{}': {}", config.log_dir, ec.message()));
     }
+    GS_ASSIGN_OR_RETURN(auto replica_tls,
+                        probe_tls_context(config.replicas.probe_tls, "replicas.probe_tls"));
+    GS_ASSIGN_OR_RETURN(auto gateway_tls,
+                        probe_tls_context(config.gateway.probe_tls, "gateway.probe_tls"));
     auto impl = std::make_unique<Impl>(std::move(config), options);
     const ClusterConfig& c = impl->config;
     auto add_child = [&](std::string name, std::vector<std::string> argv, std::string host,
-                         uint16_t port) {
+                         uint16_t port, const std::shared_ptr<http::TlsContext>& tls) {
         Child& child = impl->children.emplace_back(std::move(name), c.restart);
         child.argv = std::move(argv);
         child.log_path = (std::filesystem::path(c.log_dir) / (child.name + ".log")).string();
-        child.ready_probe = {.host = host, .port = port, .path = c.health.ready_path};
-        child.health_probe = {.host = std::move(host), .port = port, .path = c.health.path};
+        child.ready_probe = {.host = host, .port = port, .path = c.health.ready_path, .tls = tls};
+        child.health_probe = {
+            .host = std::move(host), .port = port, .path = c.health.path, .tls = tls};
         impl->metrics.declare_child(child.name);
     };
     for (int i = 0; i < c.replicas.count; ++i) {
         add_child(fmt::format("replica-{}", i), replica_argv(c, i), probe_host(c.replicas.host),
-                  replica_port(c, i));
+                  replica_port(c, i), replica_tls);
     }
     if (c.gateway.enabled) {
         add_child("gateway", gateway_argv(c), probe_host(c.gateway.listen_host),
-                  c.gateway.listen_port);
+                  c.gateway.listen_port, gateway_tls);
     }
     impl->publish();
     return std::unique_ptr<Supervisor>(new Supervisor(std::move(impl)));

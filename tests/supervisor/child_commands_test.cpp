@@ -75,6 +75,12 @@ TEST(ChildCommands, WildcardAndIpv6Hosts) {
     EXPECT_EQ(gateway_argv(config)[3], "[::1]:9000");
 }
 
+TEST(ChildCommands, ReplicasServingHttpsAreHttpsUpstreams) {
+    ClusterConfig config = two_replicas();
+    config.replicas.probe_tls = http::TlsClientOptions{.ca_file = "ca.pem"};
+    EXPECT_EQ(replica_url(config, 0), "https://127.0.0.1:9001");
+}
+
 TEST(ChildCommands, TemplateCheckNamesFieldAndPlaceholder) {
     const Status unknown = check_command_template("replicas.command", {"x", "{prot}"}, {"port"});
     EXPECT_NE(unknown.message().find("replicas.command"), std::string::npos);

@@ -20,6 +20,8 @@ gateway:
   policy: p2c
   config: /etc/glmserve/gateway.yaml
   args: [--log-format, json]
+  probe_tls: {ca: /etc/glmserve/ca.pem, cert: /etc/glmserve/probe.crt,
+              key: /etc/glmserve/probe.key, server_name: gw.internal, verify: false}
 replicas:
   count: 3
   host: 127.0.0.1
@@ -30,6 +32,7 @@ replicas:
   per_replica:
     - args: [--kv-pool, 2GiB]
     - {}
+  probe_tls: {ca: /etc/glmserve/replicas-ca.pem}
 health:
   path: /healthz
   ready_path: /readyz
@@ -61,6 +64,15 @@ TEST(ClusterConfig, ParsesEveryField) {
     EXPECT_EQ(c.gateway.policy, "p2c");
     EXPECT_EQ(c.gateway.config_path, "/etc/glmserve/gateway.yaml");
     EXPECT_EQ(c.gateway.args, (std::vector<std::string>{"--log-format", "json"}));
+    ASSERT_TRUE(c.gateway.probe_tls.has_value());
+    EXPECT_EQ(c.gateway.probe_tls->ca_file, "/etc/glmserve/ca.pem");
+    EXPECT_EQ(c.gateway.probe_tls->cert_file, "/etc/glmserve/probe.crt");
+    EXPECT_EQ(c.gateway.probe_tls->key_file, "/etc/glmserve/probe.key");
+    EXPECT_EQ(c.gateway.probe_tls->server_name, "gw.internal");
+    EXPECT_FALSE(c.gateway.probe_tls->verify);
+    ASSERT_TRUE(c.replicas.probe_tls.has_value());
+    EXPECT_EQ(c.replicas.probe_tls->ca_file, "/etc/glmserve/replicas-ca.pem");
+    EXPECT_TRUE(c.replicas.probe_tls->verify);
     EXPECT_EQ(c.replicas.count, 3);
     EXPECT_EQ(c.replicas.base_port, 9101);
     EXPECT_EQ(c.replicas.model, "/models/glm4.gguf");
@@ -98,6 +110,8 @@ TEST(ClusterConfig, MinimalFileGetsDefaultsAndThisExecutable) {
     EXPECT_EQ(c.health.ready_path, "/ready");
     EXPECT_EQ(c.health.failures, 3);
     EXPECT_EQ(c.drain_timeout, seconds(30));
+    EXPECT_FALSE(c.gateway.probe_tls.has_value());  // plain http probes
+    EXPECT_FALSE(c.replicas.probe_tls.has_value());
     EXPECT_EQ(c.status_port, 0);  // no status endpoint unless asked for
 }
 
@@ -154,6 +168,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"replicas: {model: m}\ngateway: {enabled: maybe}", "gateway.enabled"},
         BadCase{"replicas: {model: m}\ngateway: {command: ['{glmserve}', '{upstream}']}",
                 "gateway.command"},
+        BadCase{"replicas: {model: m}\ngateway: {probe_tls: {cert: a.crt}}",
+                "gateway.probe_tls: cert and key"},
+        BadCase{"replicas: {model: m}\ngateway: {probe_tls: {verify: perhaps}}",
+                "gateway.probe_tls.verify"},
+        BadCase{"replicas: {model: m, probe_tls: {cacert: x}}", "replicas.probe_tls.cacert"},
         BadCase{"replicas: {model: m}\nhealth: {interval: soon}", "health.interval"},
         BadCase{"replicas: {model: m}\nhealth: {timeout: -1s}", "health.timeout"},
         BadCase{"replicas: {model: m}\nhealth: {failures: 0}", "health.failures"},
