@@ -70,54 +70,66 @@ void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
     }
 }
 
-// A_lo += d·S_lo, A_hi += d·S_hi for one token, with d = d_w (per lane) · d_a.
-inline void accumulate(__m256 d_w, float d_a, __m256i s_lo, __m256i s_hi, __m256& a_lo,
-                       __m256& a_hi) {
-    const __m256 d = _mm256_mul_ps(d_w, _mm256_set1_ps(d_a));
-    a_lo = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s_lo), a_lo);
-    a_hi = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s_hi), a_hi);
+// d_w·d_a: the rows' scales times one token's (the fp16 d of its activation block).
+inline __m256 token_scales(__m256 d_w, const uint8_t* act_block) {
+    return _mm256_mul_ps(d_w, _mm256_set1_ps(load_half(act_block + offsetof(BlockQ8_0, d))));
 }
 
-// C tokens (1 or 2) against one Q8_0 group.
-template <int C>
-void q8_0_body(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
-               size_t out_stride) {
+// s[c] = the exact int sum S_lo (kHalf 0: elements 0..15, chunks 0..3) or S_hi (kHalf 1) of one
+// Q8_0 group block for C tokens. A chunk's weights (and their absolute values) are loaded
+// once for all C tokens.
+template <int C, int kHalf>
+inline void q8_0_half_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride, __m256i (&s)[C]) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 a_lo[C], a_hi[C];
-    for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / kQK; ++b) {
-        const uint8_t* gb = group + b * kQ8_0GroupBlockBytes;
-        _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes + 64), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes + 128), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes + 192), _MM_HINT_T0);
-        const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-        __m256i s[2][C];  // [half][token]
-        for (auto& half : s) {
-            for (__m256i& v : half) v = _mm256_setzero_si256();
-        }
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-            const __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
-            const __m256i w_abs = _mm256_sign_epi8(w, w);
-#pragma GCC unroll 2
-            for (int c = 0; c < C; ++c) {
-                const __m256i q_a =
-                    broadcast_word(ab + c * a_stride + offsetof(BlockQ8_0, qs) + 4 * k);
-                const __m256i pairs = _mm256_maddubs_epi16(w_abs, _mm256_sign_epi8(q_a, w));
-                s[k / 4][c] = _mm256_add_epi32(s[k / 4][c], _mm256_madd_epi16(pairs, ones));
-            }
-        }
-        const __m256 d_w = load_row_scales(gb);
+#pragma GCC unroll 4
+    for (__m256i& v : s) v = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int k = 4 * kHalf; k < 4 * kHalf + 4; ++k) {
+        const __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
+        const __m256i w_abs = _mm256_sign_epi8(w, w);
+#pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
-            accumulate(d_w, load_half(ab + c * a_stride + offsetof(BlockQ8_0, d)), s[0][c], s[1][c],
-                       a_lo[c], a_hi[c]);
+            const __m256i q_a = broadcast_word(ab + c * a_stride + offsetof(BlockQ8_0, qs) + 4 * k);
+            const __m256i pairs = _mm256_maddubs_epi16(w_abs, _mm256_sign_epi8(q_a, w));
+            s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(pairs, ones));
         }
-    }
-    for (int c = 0; c < C; ++c) {
-        _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
     }
 }
+
+// C tokens (1..4) against one Q8_0 group, one half block at a time (so that 4 tokens' int
+// sums and float accumulators fit the 16 registers).
+template <int C>
+struct Q8_0Body {
+    static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
+                    size_t out_stride) {
+        __m256 a_lo[C], a_hi[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < n / kQK; ++b) {
+            const uint8_t* gb = group + b * kQ8_0GroupBlockBytes;
+            for (int line = 0; line < 4; ++line) detail::prefetch(gb + kPrefetchBytes + 64 * line);
+            const uint8_t* ab = a + b * sizeof(BlockQ8_0);
+            const __m256 d_w = load_row_scales(gb);
+            __m256i s[C];
+            q8_0_half_sums<C, 0>(gb, ab, a_stride, s);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                a_lo[c] = _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
+                                          _mm256_cvtepi32_ps(s[c]), a_lo[c]);
+            }
+            q8_0_half_sums<C, 1>(gb, ab, a_stride, s);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                a_hi[c] = _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
+                                          _mm256_cvtepi32_ps(s[c]), a_hi[c]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
+        }
+    }
+};
 
 // 8·Σ q_a over elements 0..15 and 16..31 of one Q8_0 activation block, each in all 8 lanes.
 inline void offset_sums(const uint8_t* q_a, __m256i& lo, __m256i& hi) {
@@ -188,16 +200,10 @@ void q4_0_body(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_strid
     }
 }
 
-// C tokens against one group: the bodies above as for_tokens wants them. Tokens go two at a
-// time (a third token's accumulators would not fit the 16 registers beside the weights).
-template <int C>
-struct Q8_0Body {
-    static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
-                    size_t out_stride) {
-        q8_0_body<C>(n, group, a, a_stride, out, out_stride);
-    }
-};
-
+// C tokens (1 or 2) against one Q4_0 group, as for_tokens wants it. Tokens go two at a time:
+// a third token's offsets and accumulators would not fit the 16 registers, and a body that
+// takes one half block at a time for four tokens measured no faster (its offsets cost as much
+// as the weight unpacking it saves).
 template <int C>
 struct Q4_0Body {
     static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
@@ -226,7 +232,7 @@ uint64_t packed_group_bytes_q4_0(int64_t n) {
 
 void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<2, Q8_0Body>(n, group, a, act_stride, n_act, out, out_stride);
+    detail::for_tokens<4, Q8_0Body>(n, group, a, act_stride, n_act, out, out_stride);
 }
 
 void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,

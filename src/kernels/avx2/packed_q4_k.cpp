@@ -105,6 +105,7 @@ template <int C, int kHigh>
 inline void add_sub_block(const uint8_t* q, const uint8_t* ab, size_t a_stride, int chunk,
                           __m256i sc, __m256i (&isum)[C]) {
     __m256i s[C];  // int16 pair sums, lane r row r
+#pragma GCC unroll 4
     for (__m256i& v : s) v = _mm256_setzero_si256();
     if constexpr (C <= 2) {
         // Fully unrolled: the adds form a tree, so the maddubs overlap.
@@ -115,6 +116,7 @@ inline void add_sub_block(const uint8_t* q, const uint8_t* ab, size_t a_stride, 
 #pragma GCC unroll 2
         for (int k = 0; k < 8; ++k) add_chunk<C, kHigh>(q, ab, a_stride, chunk, k, s);
     }
+#pragma GCC unroll 4
     for (int c = 0; c < C; ++c) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s[c], sc));
 }
 
@@ -142,12 +144,14 @@ struct Q4KBody {
         const __m256i dup_low = lane_pair_control(0, 0);
         const __m256i dup_high = lane_pair_control(8, 8);
         __m256 sum[C];
+#pragma GCC unroll 4
         for (__m256& v : sum) v = _mm256_setzero_ps();
         for (int64_t b = 0; b < n / kQKK; ++b) {
             const uint8_t* gb = group + b * kGroupBlockBytes;
             const uint8_t* ab = a + b * sizeof(BlockQ8_K);
             const uint8_t* q = gb + kQuantsOffset;
             __m256i isum[C];
+#pragma GCC unroll 4
             for (__m256i& v : isum) v = _mm256_setzero_si256();
 #pragma GCC unroll 1
             for (int chunk = 0; chunk < 4; ++chunk) {  // 64 elements: sub-blocks 2·chunk, +1
@@ -167,6 +171,7 @@ struct Q4KBody {
                 _mm256_shuffle_epi8(load_sub_block_pair(gb + kMinOffset + 48), pair)};
             const __m256 d_w = load_row_scales(gb);
             const __m256 dmin_w = load_row_scales(gb + kDminOffset);
+#pragma GCC unroll 4
             for (int c = 0; c < C; ++c) {
                 const uint8_t* act = ab + c * a_stride;
                 float d_a = 0.0f;
@@ -179,6 +184,7 @@ struct Q4KBody {
                 sum[c] = _mm256_add_ps(sum[c], _mm256_sub_ps(scaled, mins));
             }
         }
+#pragma GCC unroll 4
         for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, sum[c]);
     }
 };
