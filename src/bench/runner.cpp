@@ -142,7 +142,7 @@ ConnectionPtr LoadRun::take_connection() {
                                   .idle_between_chunks = total,
                                   .total = total};
     ++n_connections_;
-    all_.push_back(http::Connection::create(io_, config_.base_url, timeouts));
+    all_.push_back(http::Connection::create(io_, config_.base_url, timeouts, {}, config_.tls));
     return all_.back();
 }
 

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "bench/load_shape.h"
@@ -25,6 +26,10 @@
 #include "bench/stream_request.h"
 #include "common/status.h"
 #include "http/url.h"
+
+namespace glmserve::http {
+class TlsContext;
+}
 
 namespace glmserve::bench {
 
@@ -40,6 +45,7 @@ struct Progress {
 
 struct RunnerConfig {
     http::Url base_url;
+    std::shared_ptr<http::TlsContext> tls;  // https only; null: the system's trust store
     RequestParams request;
     LoadShape shape;
     std::chrono::milliseconds request_timeout{60000};  // whole request, connect included

@@ -12,6 +12,7 @@
 #include "bench/html_report.h"
 #include "bench/report.h"
 #include "bench/sweep.h"
+#include "http/tls_context.h"
 #include "http/url.h"
 
 namespace glmserve::bench {
@@ -78,6 +79,12 @@ Result<RunnerConfig> runner_config(const ServeBenchOptions& o) {
     auto url = http::parse_url(o.url);
     if (!url.ok()) return url.status().with_context("--url");
     r.base_url = *url;
+    if (!o.tls_ca.empty() || o.tls_insecure) {
+        if (!url->is_https()) return invalid_argument("--ca and --insecure need an https --url");
+        auto tls = http::TlsContext::for_client({.ca_file = o.tls_ca, .verify = !o.tls_insecure});
+        if (!tls.ok()) return tls.status().with_context("--ca");
+        r.tls = std::move(tls).value();
+    }
     if (o.api != "completions" && o.api != "chat") {
         return invalid_argument(fmt::format("--api '{}' is not completions or chat", o.api));
     }

@@ -38,6 +38,8 @@ struct ServeBenchOptions {
     std::string api = "completions";  // completions | chat
     std::string model = "default";
     std::string api_key;
+    std::string tls_ca;         // https: trust this PEM bundle instead of the system's store
+    bool tls_insecure = false;  // https: do not verify the server's certificate
     int64_t concurrency = 1;
     int64_t requests = 0;  // 0: not set
     std::string duration;  // "30s", "2m"; "": not set

@@ -49,6 +49,9 @@ void add_bench_serve_command(CLI::App& bench, CommandRunner& run) {
     sub->add_option("--model", o->model, "Model name sent in requests")->capture_default_str();
     sub->add_option("--api-key", o->api_key, "Sent as Authorization: Bearer KEY")
         ->envname("GLMSERVE_API_KEY");
+    sub->add_option("--ca", o->tls_ca, "https: trust this CA bundle (PEM) for the server");
+    sub->add_flag("--insecure", o->tls_insecure,
+                  "https: do not verify the server's certificate (testing only)");
     add_load_flags(*sub, *o);
     add_prompt_flags(*sub, *o);
     sub->add_option("--timeout", o->timeout, "Per-request timeout")->capture_default_str();

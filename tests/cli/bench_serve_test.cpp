@@ -86,6 +86,12 @@ TEST_F(BenchServeCli, BadFlagsAndFilesFailClearly) {
     EXPECT_NE(r.output.find("could not connect"), std::string::npos) << r.output;
     r = run_glmserve("bench serve --url nonsense");
     EXPECT_EQ(r.exit_code, 1);
+    r = run_glmserve("bench serve --url http://127.0.0.1:1 --insecure -N 1");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("https"), std::string::npos) << r.output;
+    r = run_glmserve("bench serve --url https://127.0.0.1:1 --ca /nonexistent-ca.pem -N 1");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("nonexistent-ca.pem"), std::string::npos) << r.output;
     r = run_glmserve("bench compare /nonexistent.json /nonexistent.json");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("nonexistent"), std::string::npos);

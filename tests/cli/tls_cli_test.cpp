@@ -24,6 +24,7 @@
 #include "http/client.h"
 #include "http/tls_context.h"
 #include "supervisor/process_test_util.h"
+#include "support/subprocess.h"
 #include "support/test_certs.h"
 
 extern char** environ;
@@ -163,6 +164,18 @@ TEST(TlsCli, GatewayAndReplicaSpeakMutualTlsAndRotateOnSighup) {
     ASSERT_TRUE(answer.status.ok()) << answer.status.to_string();
     ASSERT_EQ(answer.http_status, 200) << answer.body;
     EXPECT_EQ(json::parse(answer.body)["usage"]["completion_tokens"], 4);
+
+    // The load generator measures an https endpoint that a private CA signed.
+    const std::string report = dir.path() + "/bench.json";
+    const Reply models = https_request(gateway_port, client, "GET", "/v1/models");
+    ASSERT_EQ(models.http_status, 200) << models.body;
+    const std::string model = json::parse(models.body)["data"][0]["id"];
+    const testing::CommandResult bench = testing::run_command(
+        std::string(GLMSERVE_BINARY) + " bench serve --url https://127.0.0.1:" +
+        std::to_string(gateway_port) + " --ca " + pki.ca_cert + " --model " + model +
+        " -N 4 -c 2 --prompt-tokens 8 --output-tokens 4 --json " + report);
+    ASSERT_EQ(bench.exit_code, 0) << bench.output;
+    EXPECT_EQ(json::parse(st::read_text_file(report)).at("outcomes").at("ok"), 4) << bench.output;
 
     // The replica itself admits only holders of a certificate from its client CA.
     Reply anonymous = https_request(replica_port, client, "GET", "/health");
