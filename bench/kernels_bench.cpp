@@ -132,10 +132,17 @@ void BM_VecDotPacked(benchmark::State& state) {
     }
     std::vector<uint8_t> group(k.packed_group_bytes(kN));
     k.pack_rows(kN, rows.data(), row_bytes, group.data());
-    const uint64_t act_bytes = gguf::row_bytes(k.vec_dot_type, kN).value();
+    // Activation rows as matmul hands them to the packed kernel: with the type's suffix.
+    const uint64_t type_row_bytes = gguf::row_bytes(k.vec_dot_type, kN).value();
+    const uint64_t suffix_bytes = k.act_suffix_bytes != nullptr ? k.act_suffix_bytes(kN) : 0;
+    const uint64_t act_bytes = type_row_bytes + suffix_bytes;
     std::vector<uint8_t> acts;
     for (int c = 0; c < n_act; ++c) {
-        const std::vector<uint8_t> q = quantized_row(table, k.vec_dot_type, kN, 20 + c);
+        std::vector<uint8_t> q = quantized_row(table, k.vec_dot_type, kN, 20 + c);
+        q.resize(act_bytes);
+        if (k.write_act_suffix != nullptr) {
+            k.write_act_suffix(kN, q.data(), q.data() + type_row_bytes);
+        }
         acts.insert(acts.end(), q.begin(), q.end());
     }
     float out[kPackRows * kMaxActRows];

@@ -59,9 +59,17 @@ using PackedGroupBytesFn = uint64_t (*)(int64_t n);
 using PackRowsFn = void (*)(int64_t n, const void* rows, size_t row_bytes, void* group);
 // All kPackRows rows of one group against n_act activation rows (1..kMaxActRows):
 // out[c * out_stride + r] = vec_dot(n, row r, activations + c * act_stride), bit for bit.
-// Token-major output, so matmul writes y rows directly.
+// Token-major output, so matmul writes y rows directly. Where the type has an activation
+// suffix, each activation row is followed by its act_suffix_bytes(n) bytes.
 using VecDotPackedFn = void (*)(int64_t n, const void* group, const void* activations,
                                 size_t act_stride, int n_act, float* out, size_t out_stride);
+// Facts about one activation row that a packed kernel would otherwise recompute for every group
+// of kPackRows weight rows (Q4_0: each block's quant sums, 1 of 5 instructions of a decode
+// GEMV). write_act_suffix writes act_suffix_bytes(n) bytes at `suffix` from an activation row of
+// n values in the vec_dot_type; matmul stores them right after the row, and kernels other than
+// vec_dot_packed skip them (they take the row stride).
+using ActSuffixBytesFn = uint64_t (*)(int64_t n);
+using WriteActSuffixFn = void (*)(int64_t n, const void* act_row, void* suffix);
 
 struct TypeKernels {
     bool supported = false;
@@ -75,6 +83,9 @@ struct TypeKernels {
     PackedGroupBytesFn packed_group_bytes = nullptr;
     PackRowsFn pack_rows = nullptr;
     VecDotPackedFn vec_dot_packed = nullptr;
+    // Optional, both or neither; only with the packed layout.
+    ActSuffixBytesFn act_suffix_bytes = nullptr;
+    WriteActSuffixFn write_act_suffix = nullptr;
 };
 
 // f16 rows that need not be contiguous (K or V rows of consecutive positions, wherever the

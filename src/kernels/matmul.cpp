@@ -6,6 +6,8 @@
 // Steps:
 //   1. Convert x to every vec_dot_type the jobs need (not F32, which is used as it is), one
 //      (type, token) row per unit, units split across threads; a single unit runs inline.
+//      A row ends with the packed kernel's activation suffix (TypeKernels::write_act_suffix)
+//      when a packed job reads it, so the suffix is computed once per token, not per group.
 //   2. Cut every job's output rows into chunks of kOutputsPerChunk rows (64 bytes of floats per
 //      token), numbered across all jobs, and let the threads claim chunks from a shared counter
 //      in one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
@@ -51,13 +53,21 @@ uint64_t align_up(uint64_t n, uint64_t alignment) {
     return (n + alignment - 1) / alignment * alignment;
 }
 
-// x converted to one vec_dot_type: dst [n_tokens, row_bytes].
+// x converted to one vec_dot_type: dst [n_tokens, row_bytes], each row the type's
+// type_row_bytes, then (when a packed job asks for one) its activation suffix.
 struct Conversion {
     TensorType type = TensorType::F32;
+    uint64_t type_row_bytes = 0;
+    WriteActSuffixFn write_suffix = nullptr;
     uint64_t row_bytes = 0;
     uint64_t offset = 0;  // of dst within the aligned scratch
     uint8_t* dst = nullptr;
 };
+
+// Whether matmul computes w's packed rows with the table's packed kernel.
+bool uses_packed(const TypeKernels& wk, const WeightMatrix& w) {
+    return w.packed != nullptr && wk.vec_dot_packed != nullptr && w.packed_with == wk.pack_rows;
+}
 
 // Everything a thread needs to compute one job's chunks.
 struct JobPlan {
@@ -89,23 +99,38 @@ struct Plan {
     int64_t n_tokens = 0;
 };
 
-// Step 1 setup: one Conversion per distinct non-F32 vec_dot_type, with its scratch region.
+// Step 1 setup: one Conversion per distinct non-F32 vec_dot_type, with its scratch region and
+// the activation suffix of the packed jobs that read it.
 void plan_conversions(const KernelTable& table, std::span<const MatmulJob> jobs, Plan& plan,
                       MatmulScratch& scratch) {
-    uint64_t total_bytes = 0;
     for (const MatmulJob& job : jobs) {
-        const TensorType act_type = table[job.w->type].vec_dot_type;
+        const TypeKernels& wk = table[job.w->type];
+        const TensorType act_type = wk.vec_dot_type;
         if (act_type == TensorType::F32) continue;
         const auto end = plan.conversions.begin() + static_cast<ptrdiff_t>(plan.n_conversions);
         const auto same_type = [&](const Conversion& c) { return c.type == act_type; };
-        if (std::find_if(plan.conversions.begin(), end, same_type) != end) continue;
-        Conversion& c = plan.conversions[plan.n_conversions++];
-        c.type = act_type;
-        c.row_bytes = checked_row_bytes(act_type, plan.n_in);
+        auto it = std::find_if(plan.conversions.begin(), end, same_type);
+        if (it == end) {
+            it = end;
+            ++plan.n_conversions;
+            it->type = act_type;
+            it->type_row_bytes = checked_row_bytes(act_type, plan.n_in);
+            it->row_bytes = it->type_row_bytes;
+        }
+        if (wk.write_act_suffix != nullptr && uses_packed(wk, *job.w)) {
+            // One suffix per activation type (today only Q4_0 has one).
+            GS_CHECK(it->write_suffix == nullptr || it->write_suffix == wk.write_act_suffix);
+            it->write_suffix = wk.write_act_suffix;
+            it->row_bytes = it->type_row_bytes + wk.act_suffix_bytes(plan.n_in);
+        }
+    }
+    if (plan.n_conversions == 0) return;
+    uint64_t total_bytes = 0;
+    for (size_t i = 0; i < plan.n_conversions; ++i) {
+        Conversion& c = plan.conversions[i];
         c.offset = total_bytes;
         total_bytes += align_up(c.row_bytes * static_cast<uint64_t>(plan.n_tokens), kScratchAlign);
     }
-    if (plan.n_conversions == 0) return;
     uint8_t* base = scratch.reserve(total_bytes + kScratchAlign);
     const uintptr_t misalignment = reinterpret_cast<uintptr_t>(base) % kScratchAlign;
     if (misalignment != 0) base += kScratchAlign - misalignment;
@@ -122,8 +147,11 @@ void convert_activations(const KernelTable& table, const Plan& plan, const float
         for (int64_t u = begin; u < end; ++u) {
             const Conversion& c = plan.conversions[static_cast<size_t>(u / plan.n_tokens)];
             const int64_t t = u % plan.n_tokens;
-            table[c.type].quantize_row(x + t * plan.n_in,
-                                       c.dst + static_cast<uint64_t>(t) * c.row_bytes, plan.n_in);
+            uint8_t* row = c.dst + static_cast<uint64_t>(t) * c.row_bytes;
+            table[c.type].quantize_row(x + t * plan.n_in, row, plan.n_in);
+            if (c.write_suffix != nullptr) {
+                c.write_suffix(plan.n_in, row, row + c.type_row_bytes);
+            }
         }
     };
     if (n_units <= 1) {  // a fork-join costs more than one row (1-token decode, one type)
@@ -149,8 +177,7 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
         p.vec_dot = wk.vec_dot;
         p.vec_dot_rows = wk.vec_dot_rows;
         p.vec_dot_tile = wk.vec_dot_tile;
-        if (job.w->packed != nullptr && wk.vec_dot_packed != nullptr &&
-            job.w->packed_with == wk.pack_rows) {
+        if (uses_packed(wk, *job.w)) {
             p.vec_dot_packed = wk.vec_dot_packed;
             p.packed = static_cast<const uint8_t*>(job.w->packed);
             p.group_bytes = wk.packed_group_bytes(plan.n_in);

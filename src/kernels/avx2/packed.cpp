@@ -20,10 +20,10 @@
 // int sums S_lo (elements 0..15) and S_hi (16..31), A_lo = fma(d_w·d_a, S_lo, A_lo), A_hi
 // likewise, out = A_lo + A_hi. Hence bit-identical to vec_dot.
 // Q4_0's quants are q - 8 with q in 0..15: the unsigned q enter _mm256_maddubs_epi16 as they are
-// and 8·Σ q_a is subtracted per half (pair sums at most 2·15·127 = 3810, so four chunks add up
-// in int16). Q8_0's signed quants use the sign trick (|q_w| times q_a with q_w's sign); its pair
-// sums reach 2·128·127, so each is widened to int32 at once.
-// Thread: pure functions.
+// and each half's int16 sums start at -8·Σ q_a, read from the activation suffix that matmul
+// writes once per token (computing it per group was a fifth of a decode GEMV's time). Q8_0's signed
+// quants use the sign trick (|q_w| times q_a with q_w's sign); its pair sums reach 2·128·127, so
+// each is widened to int32 at once. Thread: pure functions.
 #include "kernels/avx2/packed.h"
 
 #include <immintrin.h>
@@ -131,30 +131,33 @@ struct Q8_0Body {
     }
 };
 
-// 8·Σ q_a over elements 0..15 and 16..31 of one Q8_0 activation block, each in all 8 lanes.
-inline void offset_sums(const uint8_t* q_a, __m256i& lo, __m256i& hi) {
-    const __m256i eights =
-        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(8), load_32_bytes(q_a)),
-                          _mm256_set1_epi16(1));  // lane i: 8·(sum of q_a[4i..4i+3])
-    __m256i h = _mm256_hadd_epi32(eights, eights);
-    h = _mm256_hadd_epi32(h, h);  // low half: all lanes the lo sum; high half: the hi sum
-    lo = _mm256_permute2x128_si256(h, h, 0x00);
-    hi = _mm256_permute2x128_si256(h, h, 0x11);
+// Q4_0's activation suffix: per block b, two int32 words at 8b, the int16 pairs
+// (-8·Σ q_a[0..15], 0) and (-8·Σ q_a[16..31], 0). A half's int16 sums start there, so that
+// they come out as Σ (q_w - 8)·q_a directly: the unsigned nibbles need no correction after.
+// Bounds: |8·Σ| ≤ 8·16·128 = 16384, and four chunks' maddubs pair sums (each at most 2·15·128
+// = 3840) on top stay inside int16.
+constexpr uint64_t kQ4_0SuffixBlockBytes = 2 * sizeof(int32_t);
+
+// Where token c's half sums start for block b, half kHalf (suffix: token 0's suffix).
+template <int kHalf>
+inline __m256i q4_0_start(const uint8_t* suffix, size_t a_stride, int c, int64_t b) {
+    return broadcast_word(suffix + c * a_stride + b * kQ4_0SuffixBlockBytes + 4 * kHalf);
 }
 
 // The int16 pair sums of one half (kHalf 0: low nibbles against activation quants 0..15; 1:
-// high nibbles against 16..31) of one Q4_0 group block, for C tokens. One half at a time keeps
-// the live vectors few enough for the 16 ymm registers.
+// high nibbles against 16..31) of one Q4_0 group block for C tokens, from their start words.
 template <int C, int kHalf>
-inline void q4_0_half_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride, __m256i (&s)[C]) {
+inline void q4_0_half_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* suffix,
+                           size_t a_stride, int64_t b, __m256i (&s)[C]) {
     const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-    for (int c = 0; c < C; ++c) s[c] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) s[c] = q4_0_start<kHalf>(suffix, a_stride, c, b);
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
         __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
         if constexpr (kHalf == 1) w = _mm256_srli_epi16(w, 4);
         w = _mm256_and_si256(w, low_nibbles);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
             const uint8_t* q_a = ab + c * a_stride + offsetof(BlockQ8_0, qs) + 16 * kHalf;
             s[c] = _mm256_add_epi16(s[c], _mm256_maddubs_epi16(w, broadcast_word(q_a + 4 * k)));
@@ -162,53 +165,42 @@ inline void q4_0_half_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride
     }
 }
 
-// C tokens (1 or 2) against one Q4_0 group.
-template <int C>
-void q4_0_body(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
-               size_t out_stride) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 a_lo[C], a_hi[C];
-    for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / kQK; ++b) {
-        const uint8_t* gb = group + b * kQ4_0GroupBlockBytes;
-        _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes + 64), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(gb + kPrefetchBytes + 128), _MM_HINT_T0);
-        const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-        const __m256 d_w = load_row_scales(gb);
-        __m256 d[C];
-        __m256i off_lo[C], off_hi[C];
-        for (int c = 0; c < C; ++c) {
-            const uint8_t* act = ab + c * a_stride;
-            d[c] = _mm256_mul_ps(d_w, _mm256_set1_ps(load_half(act + offsetof(BlockQ8_0, d))));
-            offset_sums(act + offsetof(BlockQ8_0, qs), off_lo[c], off_hi[c]);
-        }
-        __m256i s[C];
-        q4_0_half_sums<C, 0>(gb, ab, a_stride, s);
-        for (int c = 0; c < C; ++c) {
-            const __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s[c], ones), off_lo[c]);
-            a_lo[c] = _mm256_fmadd_ps(d[c], _mm256_cvtepi32_ps(sum), a_lo[c]);
-        }
-        q4_0_half_sums<C, 1>(gb, ab, a_stride, s);
-        for (int c = 0; c < C; ++c) {
-            const __m256i sum = _mm256_sub_epi32(_mm256_madd_epi16(s[c], ones), off_hi[c]);
-            a_hi[c] = _mm256_fmadd_ps(d[c], _mm256_cvtepi32_ps(sum), a_hi[c]);
-        }
-    }
-    for (int c = 0; c < C; ++c) {
-        _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
-    }
-}
-
-// C tokens (1 or 2) against one Q4_0 group, as for_tokens wants it. Tokens go two at a time:
-// a third token's offsets and accumulators would not fit the 16 registers, and a body that
-// takes one half block at a time for four tokens measured no faster (its offsets cost as much
-// as the weight unpacking it saves).
+// C tokens (1..4) against one Q4_0 group, one half block at a time (so that 4 tokens' sums and
+// accumulators fit the 16 registers).
 template <int C>
 struct Q4_0Body {
     static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
                     size_t out_stride) {
-        q4_0_body<C>(n, group, a, a_stride, out, out_stride);
+        const __m256i ones = _mm256_set1_epi16(1);
+        const uint8_t* suffix = a + n / kQK * sizeof(BlockQ8_0);
+        __m256 a_lo[C], a_hi[C];
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < n / kQK; ++b) {
+            const uint8_t* gb = group + b * kQ4_0GroupBlockBytes;
+            for (int line = 0; line < 3; ++line) detail::prefetch(gb + kPrefetchBytes + 64 * line);
+            const uint8_t* ab = a + b * sizeof(BlockQ8_0);
+            const __m256 d_w = load_row_scales(gb);
+            __m256i s[C];
+            q4_0_half_sums<C, 0>(gb, ab, suffix, a_stride, b, s);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                a_lo[c] =
+                    _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
+                                    _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_lo[c]);
+            }
+            q4_0_half_sums<C, 1>(gb, ab, suffix, a_stride, b, s);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                a_hi[c] =
+                    _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
+                                    _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_hi[c]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
+        }
     }
 };
 
@@ -230,6 +222,23 @@ uint64_t packed_group_bytes_q4_0(int64_t n) {
     return static_cast<uint64_t>(n / kQK) * kQ4_0GroupBlockBytes;
 }
 
+uint64_t act_suffix_bytes_q4_0(int64_t n) {
+    return static_cast<uint64_t>(n / kQK) * kQ4_0SuffixBlockBytes;
+}
+
+void write_act_suffix_q4_0(int64_t n, const void* act_row, void* suffix) {
+    const auto* blocks = static_cast<const BlockQ8_0*>(act_row);
+    auto* dst = static_cast<uint8_t*>(suffix);
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        for (int half = 0; half < 2; ++half) {
+            int32_t sum = 0;
+            for (int i = 0; i < kQK / 2; ++i) sum += blocks[b].qs[kQK / 2 * half + i];
+            const uint32_t start = static_cast<uint32_t>(-8 * sum) & 0xFFFFu;
+            std::memcpy(dst + b * kQ4_0SuffixBlockBytes + 4 * half, &start, sizeof(start));
+        }
+    }
+}
+
 void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
     detail::for_tokens<4, Q8_0Body>(n, group, a, act_stride, n_act, out, out_stride);
@@ -237,7 +246,7 @@ void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_
 
 void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<2, Q4_0Body>(n, group, a, act_stride, n_act, out, out_stride);
+    detail::for_tokens<4, Q4_0Body>(n, group, a, act_stride, n_act, out, out_stride);
 }
 
 void add_packed_kernels(KernelTable& t) {
@@ -247,6 +256,8 @@ void add_packed_kernels(KernelTable& t) {
     t[TensorType::Q4_0].pack_rows = pack_rows_q4_0;
     t[TensorType::Q4_0].packed_group_bytes = packed_group_bytes_q4_0;
     t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
+    t[TensorType::Q4_0].act_suffix_bytes = act_suffix_bytes_q4_0;
+    t[TensorType::Q4_0].write_act_suffix = write_act_suffix_q4_0;
     t[TensorType::Q4_K].pack_rows = pack_rows_q4_k;
     t[TensorType::Q4_K].packed_group_bytes = packed_group_bytes_q4_k;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;

@@ -2,14 +2,16 @@
 // vec_dot_packed must equal the row-major vec_dot of the same table bit for bit (what keeps a
 // model's logits the same with packed weights), for every token count, several row lengths,
 // random and extreme data; packing must fill exactly packed_group_bytes (and move bytes only
-// where the layout adds none); and matmul with a packed copy must
-// equal matmul without one, tail rows (n_out not a multiple of 8) included.
+// where the layout adds none); and matmul with a packed copy must equal matmul without one,
+// tail rows (n_out not a multiple of 8) included, also when one activation conversion (with
+// Q4_0's suffix) serves several matrices.
 // Every test skips on a CPU without the avx2 level.
 #include "kernels/avx2/packed.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -61,6 +63,27 @@ std::vector<uint8_t> activation_rows(const KernelTable& table, T type, int64_t n
     return acts;
 }
 
+// The activation rows (act_bytes apart) as vec_dot_packed reads them: each followed by the
+// type's activation suffix where it has one; sets `stride` to the distance between rows.
+std::vector<uint8_t> with_suffix(const KernelTable& table, T type, int64_t n,
+                                 const std::vector<uint8_t>& acts, uint64_t act_bytes,
+                                 uint64_t& stride) {
+    const TypeKernels& k = table[type];
+    if (k.write_act_suffix == nullptr) {
+        stride = act_bytes;
+        return acts;
+    }
+    const uint64_t suffix_bytes = k.act_suffix_bytes(n);
+    stride = act_bytes + suffix_bytes;
+    const size_t n_rows = acts.size() / act_bytes;
+    std::vector<uint8_t> out(n_rows * stride);
+    for (size_t c = 0; c < n_rows; ++c) {
+        std::memcpy(out.data() + c * stride, acts.data() + c * act_bytes, act_bytes);
+        k.write_act_suffix(n, out.data() + c * stride, out.data() + c * stride + act_bytes);
+    }
+    return out;
+}
+
 // Every (row, token) of one group against vec_dot, bit for bit, for 1..kMaxActRows tokens.
 void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
                                   const std::vector<uint8_t>& rows,
@@ -85,11 +108,14 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
         EXPECT_EQ(sorted_rows, sorted_group);
     }
 
+    uint64_t packed_act_stride = 0;
+    const std::vector<uint8_t> packed_acts =
+        with_suffix(table, type, n, acts, act_bytes, packed_act_stride);
     for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
         constexpr size_t kStride = kPackRows + 3;  // out rows wider than a group
         std::vector<float> out(kStride * kMaxActRows + 1, -7.0f);
-        table[type].vec_dot_packed(n, group.data(), acts.data(), act_bytes, n_act, out.data(),
-                                   kStride);
+        table[type].vec_dot_packed(n, group.data(), packed_acts.data(), packed_act_stride, n_act,
+                                   out.data(), kStride);
         for (int c = 0; c < kMaxActRows; ++c) {
             for (size_t r = 0; r < kStride; ++r) {
                 const float got = out[c * kStride + r];
@@ -210,6 +236,60 @@ TEST_P(Avx2PackedTest, OtherTablesIgnoreThePackedCopy) {
     matmul(ref_kernels(), plain, x.data(), 3, y_ref.data(), scratch, pool);
     matmul(ref_kernels(), w, x.data(), 3, y_ref_packed.data(), scratch, pool);
     EXPECT_EQ(y_ref, y_ref_packed);
+}
+
+// matmul_many where one Q8_0 conversion serves a packed Q4_0 (whose rows then carry the
+// activation suffix), a packed Q8_0 and a row-major Q4_0 (which read past the suffix by the
+// row stride): each equals its own matmul on a row-major copy, bit for bit.
+TEST(Avx2PackedMany, SuffixedActivationsServeEveryJob) {
+    if (!detect_cpu_features().has_avx2_level()) GTEST_SKIP() << "no avx2 level on this CPU";
+    const KernelTable& table = avx2_kernels();
+    ASSERT_NE(table[T::Q4_0].write_act_suffix, nullptr);
+    const int64_t n_in = 5 * 32;
+    struct Case {
+        T type;
+        int64_t n_out;
+        bool pack;
+    };
+    const Case cases[] = {{T::Q4_0, 21, true}, {T::Q8_0, 16, true}, {T::Q4_0, 9, false}};
+    std::vector<std::vector<uint8_t>> data;
+    std::vector<WeightMatrix> plain, used;
+    PackedWeights store;
+    for (const Case& c : cases) {
+        data.emplace_back();
+        for (int64_t o = 0; o < c.n_out; ++o) {
+            const std::vector<uint8_t> q =
+                quantize(table, c.type, random_normal(n_in, 600 + static_cast<uint32_t>(o)));
+            data.back().insert(data.back().end(), q.begin(), q.end());
+        }
+        plain.push_back(WeightMatrix{.type = c.type,
+                                     .data = data.back().data(),
+                                     .n_in = n_in,
+                                     .n_out = c.n_out,
+                                     .row_bytes = bytes_of_row(c.type, n_in)});
+        used.push_back(plain.back());
+        if (c.pack) {
+            ASSERT_TRUE(store.pack(table, used.back()));
+        }
+    }
+    ThreadPool pool(2);
+    MatmulScratch scratch;
+    for (const int64_t n_tokens : {1, 3, 6}) {
+        const std::vector<float> x = random_normal(n_in * n_tokens, 91);
+        std::vector<std::vector<float>> y;
+        std::vector<MatmulJob> jobs;
+        for (const WeightMatrix& w : used) {
+            y.emplace_back(static_cast<size_t>(w.n_out * n_tokens), NAN);
+            jobs.push_back(MatmulJob{.w = &w, .y = y.back().data()});
+        }
+        matmul_many(table, jobs, x.data(), n_tokens, scratch, pool);
+        for (size_t j = 0; j < plain.size(); ++j) {
+            std::vector<float> want(y[j].size());
+            matmul(table, plain[j], x.data(), n_tokens, want.data(), scratch, pool);
+            EXPECT_EQ(std::memcmp(want.data(), y[j].data(), want.size() * sizeof(float)), 0)
+                << "job " << j << ", " << n_tokens << " tokens";
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Avx2, Avx2PackedTest, ::testing::Values(T::Q8_0, T::Q4_0, T::Q4_K),
