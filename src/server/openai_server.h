@@ -58,6 +58,10 @@ public:
     obs::Registry& registry() { return registry_; }
     engine::Scheduler& scheduler() { return *scheduler_; }
 
+    // Re-reads the TLS certificate files for new connections (SIGHUP); FailedPrecondition when
+    // serving plain HTTP, InvalidArgument naming a file that does not load (the old one stays).
+    Status reload_tls() { return http_->reload_tls(config_.http.tls); }
+
     void begin_drain();
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
     // No generation queued or running and no HTTP request in flight.

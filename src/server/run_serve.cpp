@@ -46,7 +46,7 @@ nlohmann::json effective_config(const ServeConfig& c, const OpenAiServer& server
 
 Status run_serve(ServeConfig config, std::shared_ptr<const model::Model> model,
                  std::unique_ptr<tokenizer::Tokenizer> tokenizer) {
-    const sigset_t signals = signal_set({SIGTERM, SIGINT});
+    const sigset_t signals = signal_set({SIGTERM, SIGINT, SIGHUP});
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     const ServeConfig logged = config;
     GS_ASSIGN_OR_RETURN(auto server, OpenAiServer::start(std::move(config), std::move(model),
@@ -57,14 +57,27 @@ Status run_serve(ServeConfig config, std::shared_ptr<const model::Model> model,
               logged.http.host, server->port());
 
     int sig = 0;
-    while ((sig = wait_for_signal(signals, 1s)) == 0) {
+    while (true) {
+        sig = wait_for_signal(signals, 1s);
+        if (sig == SIGHUP) {
+            // Certificate rotation: the files at the same paths are read again.
+            const Status reloaded = server->reload_tls();
+            if (reloaded.ok()) {
+                log->info("SIGHUP: TLS certificate reloaded for new connections");
+            } else {
+                log->warn("SIGHUP: {}", reloaded.to_string());
+            }
+        } else if (sig != 0) {
+            break;
+        }
     }
     log->info("signal {}: draining for up to {} s (a second signal exits now)", sig,
               logged.drain_timeout.count() / 1000.0);
     server->begin_drain();
     const auto give_up = std::chrono::steady_clock::now() + logged.drain_timeout;
     while (!server->idle() && std::chrono::steady_clock::now() < give_up) {
-        if (wait_for_signal(signals, 50ms) != 0) {
+        const int next = wait_for_signal(signals, 50ms);
+        if (next == SIGTERM || next == SIGINT) {
             log->warn("second signal: exiting without finishing the requests in flight");
             log->flush();
             _exit(130);

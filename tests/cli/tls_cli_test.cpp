@@ -3,8 +3,8 @@
 // certificate) behind `glmserve gateway -c gateway.yaml` with an https listener and
 // upstream_tls carrying the gateway's client certificate. A completion from the demo model goes
 // through both TLS hops; the replica refuses a client without a certificate; SIGHUP after
-// replacing the certificate files makes new connections use the new certificate; SIGTERM exits
-// both processes with 0.
+// replacing the certificate files makes new connections use the new certificate (the replica
+// reloads its own on SIGHUP too); SIGTERM exits both processes with 0.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -186,6 +186,16 @@ TEST(TlsCli, GatewayAndReplicaSpeakMutualTlsAndRotateOnSighup) {
             {.ca_file = pki.ca_cert, .cert_file = pki.client.cert, .key_file = pki.client.key}),
         "GET", "/health");
     EXPECT_EQ(holder.http_status, 200) << holder.status.to_string();
+
+    // A replica re-reads its certificate on SIGHUP (and keeps serving).
+    replica.signal(SIGHUP);
+    EXPECT_TRUE(st::wait_until(
+        [&] { return replica.log().find("TLS certificate reloaded") != std::string::npos; },
+        milliseconds(5000)))
+        << replica.log();
+    EXPECT_EQ(
+        https_request(gateway_port, client, "POST", "/v1/completions", completion).http_status,
+        200);
 
     // Rotation: new files in place, SIGHUP, and new connections see the new certificate.
     std::filesystem::copy_file(pki.other_server.cert, cert,
