@@ -10,10 +10,8 @@
 //   - a slow replica (frozen most of the time): least-connections routes most traffic away;
 //   - SIGHUP: a rolling restart under load fails no request.
 // Finally SIGTERM must drain and exit 0 with no child left. Each test takes a few seconds.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,8 +26,6 @@
 
 #include "supervisor/process_test_util.h"
 #include "support/raw_http_client.h"
-
-extern char** environ;
 
 namespace glmserve {
 namespace {
@@ -84,18 +80,8 @@ public:
                        "health: {interval: 200ms, timeout: 500ms, failures: 3}\n"
                        "restart: {initial: 200ms, max: 2s}\n");
         const std::string config = dir + "/cluster.yaml";
-        std::vector<std::string> args = {GLMSERVE_BINARY, "cluster", "-c", config};
-        std::vector<char*> argv;
-        for (std::string& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        const std::string log = dir + "/cluster.log";
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        EXPECT_EQ(posix_spawn(&pid_, GLMSERVE_BINARY, &actions, nullptr, argv.data(), environ), 0);
-        posix_spawn_file_actions_destroy(&actions);
+        pid_ = st::spawn_logged({GLMSERVE_BINARY, "cluster", "-c", config}, dir + "/cluster.log");
+        EXPECT_GT(pid_, 0);
     }
 
     ~ClusterProcess() {

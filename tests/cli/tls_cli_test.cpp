@@ -5,11 +5,9 @@
 // through both TLS hops; the replica refuses a client without a certificate; SIGHUP after
 // replacing the certificate files makes new connections use the new certificate (the replica
 // reloads its own on SIGHUP too); SIGTERM exits both processes with 0.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +25,6 @@
 #include "support/subprocess.h"
 #include "support/test_certs.h"
 
-extern char** environ;
-
 namespace glmserve {
 namespace {
 
@@ -42,16 +38,8 @@ class Child {
 public:
     Child(std::vector<std::string> args, const std::string& log) : log_(log) {
         args.insert(args.begin(), GLMSERVE_BINARY);
-        std::vector<char*> argv;
-        for (std::string& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                         0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        EXPECT_EQ(posix_spawn(&pid_, GLMSERVE_BINARY, &actions, nullptr, argv.data(), environ), 0);
-        posix_spawn_file_actions_destroy(&actions);
+        pid_ = st::spawn_logged(args, log);
+        EXPECT_GT(pid_, 0);
     }
     ~Child() {
         if (pid_ <= 0) return;

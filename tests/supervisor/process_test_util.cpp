@@ -1,6 +1,8 @@
 #include "supervisor/process_test_util.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +18,8 @@
 
 #include "common/check.h"
 #include "http/client.h"
+
+extern char** environ;
 
 namespace glmserve::supervisor::testing {
 namespace {
@@ -33,6 +37,22 @@ bool port_bindable(uint16_t port) {
 }
 
 }  // namespace
+
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log_path) {
+    std::vector<std::string> args = argv;
+    std::vector<char*> pointers;
+    for (std::string& a : args) pointers.push_back(a.data());
+    pointers.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, pointers[0], &actions, nullptr, pointers.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    return rc == 0 ? pid : -1;
+}
 
 TempDir::TempDir() {
     const char* base = std::getenv("TMPDIR");

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace glmserve::supervisor::testing {
 
@@ -33,6 +34,10 @@ uint16_t find_free_ports(int count);
 
 // Polls `condition` every 10 ms until it holds (true) or `timeout` passes (false).
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// Starts argv[0] (a path) with argv, stdout and stderr into `log_path` (truncated); the pid, or
+// -1 when it could not start.
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log_path);
 
 // True while a process with this pid exists and is not a zombie.
 bool pid_alive(pid_t pid);
