@@ -208,7 +208,8 @@ void GatewayServer::handle_api(std::shared_ptr<GatewayRuntime> rt, http::Request
                  .cache_key = std::nullopt,
                  .cache_miss = false,
                  .key_index = edge.key_index,
-                 .estimated_tokens = estimate_tokens(body)};
+                 .estimated_tokens = estimate_tokens(body),
+                 .estimated_prompt_tokens = estimate_prompt_tokens(body)};
     if (Guarded<ResponseCache>* cache = rt->cache(); cache != nullptr && request.method == "POST") {
         job.cache_key = ResponseCache::key_for(request.path(), request.body);
         if (job.cache_key) {

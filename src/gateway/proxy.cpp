@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gateway/proxy_request.h"
+#include "gateway/stream_usage.h"
 #include "obs/logging.h"
 
 namespace glmserve::gateway {
@@ -53,6 +54,7 @@ private:
     void answer(http::Response response);
     void end_broken_stream(const Status& status);
     void complete(int status);
+    void settle_tokens();
     void close_connection();
 
     std::shared_ptr<GatewayRuntime> rt_;
@@ -73,7 +75,8 @@ private:
     bool forwarded_ = false;  // the head went to the client: no more retries
     std::string captured_;
     bool capturing_ = false;
-    std::optional<http::Response> fallback_;  // the answer to give when no retry happens
+    std::optional<StreamUsage> stream_usage_;  // a keyed 200 stream: counts what it used
+    std::optional<http::Response> fallback_;   // the answer to give when no retry happens
 
     // Reached from on_close (server io thread) and the deadline (strand_) as well. A
     // connection that close_connection() may have touched is never given back to the cache
@@ -165,6 +168,8 @@ void ProxyCall::on_head(const http::ResponseHead& head) {
     holding_ = retryable_status(head.status);
     capturing_ = head.status == 200 && !job_.stream && (job_.cache_key || job_.key_index);
     captured_.clear();
+    stream_usage_.reset();
+    if (head.status == 200 && job_.stream && job_.key_index) stream_usage_.emplace();
 }
 
 void ProxyCall::forward_head() {
@@ -205,6 +210,7 @@ void ProxyCall::on_body(std::string_view chunk) {
             captured_.clear();
         }
     }
+    if (stream_usage_) stream_usage_->feed(chunk);
     job_.writer->write(std::string(chunk));
 }
 
@@ -343,21 +349,30 @@ void ProxyCall::end_broken_stream(const Status& status) {
 void ProxyCall::complete(int status) {
     asio::post(strand_, [self = shared_from_this()] { self->deadline_.cancel(); });
     const Clock::time_point now = Clock::now();
+    if (job_.key_index) settle_tokens();  // before the metrics, which tests wait on
     GatewayMetrics& m = rt_->metrics();
     m.request_duration.observe(seconds_between(started_, now));
     if (status >= 200 && status < 300) m.responses_2xx.inc();
     if (status >= 400 && status < 500) m.responses_4xx.inc();
     if (status >= 500) m.responses_5xx.inc();
-    if (job_.key_index && !captured_.empty()) {
-        if (const auto used = usage_total_tokens(captured_)) {
-            rt_->rate_limiter().adjust_tokens(*job_.key_index, *used - job_.estimated_tokens);
-        }
-    }
     obs::logger("gateway")->info(
         "req {} {} {} -> {} upstream={} attempts={} {:.3f}s", job_.request_id, job_.request.method,
         job_.request.path(), status == 0 ? std::string("gone") : std::to_string(status),
         tried_.empty() ? std::string("-") : rt_->pool().upstream(index_).name, tried_.size(),
         seconds_between(started_, now));
+}
+
+// The rate limiter charged an estimate up front; what the answer used replaces it. An answer
+// that says nothing (an error, a body past the capture bound, a stream that is not SSE) keeps
+// the estimate.
+void ProxyCall::settle_tokens() {
+    std::optional<int64_t> used;
+    if (stream_usage_) {
+        used = stream_usage_->total_tokens(job_.estimated_prompt_tokens);
+    } else if (!captured_.empty()) {
+        used = usage_total_tokens(captured_);
+    }
+    if (used) rt_->rate_limiter().adjust_tokens(*job_.key_index, *used - job_.estimated_tokens);
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ struct ProxyJob {
     bool cache_miss = false;               // answer with X-Cache: MISS
     std::optional<size_t> key_index;       // API key, to settle its token charge
     int64_t estimated_tokens = 0;          // what the rate limiter charged
+    int64_t estimated_prompt_tokens = 0;   // its prompt part (streams settle on it)
 };
 
 void start_proxy(std::shared_ptr<GatewayRuntime> runtime, ProxyJob job);

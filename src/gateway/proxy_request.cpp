@@ -158,6 +158,14 @@ int64_t estimate_tokens(const json& body) {
     return std::max<int64_t>(1, (prompt + std::clamp<int64_t>(completion, 0, kLimit)) * n);
 }
 
+int64_t estimate_prompt_tokens(const json& body) {
+    if (!body.is_object()) return 1;
+    constexpr size_t kLimit = size_t{1} << 32;
+    const int64_t n = std::clamp<int64_t>(integer_field(body, "n", 1), 1, 128);
+    const auto prompt = static_cast<int64_t>(std::min<size_t>(prompt_chars(body) / 4, kLimit));
+    return std::max<int64_t>(1, prompt * n);
+}
+
 std::optional<int64_t> usage_total_tokens(std::string_view body) {
     const json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return std::nullopt;

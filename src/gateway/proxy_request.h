@@ -42,6 +42,8 @@ std::string affinity_key(const nlohmann::json& body, size_t prefix_chars);
 // Tokens a request will cost before it runs (for per-key tokens/min): prompt characters / 4
 // plus max_tokens (or max_completion_tokens; 256 when absent), times n.
 int64_t estimate_tokens(const nlohmann::json& body);
+// The prompt's share of that estimate (at least 1): a stream's settlement adds what it counts.
+int64_t estimate_prompt_tokens(const nlohmann::json& body);
 
 // usage.total_tokens of an OpenAI JSON response, when present.
 std::optional<int64_t> usage_total_tokens(std::string_view body);

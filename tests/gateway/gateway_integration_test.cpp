@@ -623,6 +623,31 @@ TEST(GatewayIntegration, KeysRateLimitsAndAbuseGuard) {
     EXPECT_TRUE(has_line(m, "glmserve_gateway_rate_limited_total{limit=\"requests\"} 1")) << m;
 }
 
+// A stream's token charge is settled from what it streamed: without that, the up-front
+// estimate (no max_tokens: prompt + 256) of the first stream would leave too little of a
+// 400 tokens/min budget for the second.
+TEST(GatewayIntegration, StreamsSettleTheirTokenCharge) {
+    KeyFile keys("sk-team-b-0123456789 name=team-b tpm=400\n");
+    Cluster cluster(std::vector<FakeBehavior>{{.n_tokens = 8}});
+    GatewayConfig c = cluster.config();
+    c.keys.api_key_file = keys.path();
+    cluster.start(c);
+    const std::pair<std::string, std::string> key = {"Authorization",
+                                                     "Bearer sk-team-b-0123456789"};
+    const std::string body =
+        json{{"model", "m"}, {"prompt", "hello there"}, {"stream", true}}.dump();
+    for (int i = 1; i <= 3; ++i) {
+        Reply r = complete(cluster.port(), body, {key});
+        ASSERT_EQ(r.http_status, 200) << "stream " << i << ": " << r.body;
+        EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+        // The gateway settles before it counts the answer.
+        const std::string series = "glmserve_gateway_responses_total{class=\"2xx\"}";
+        EXPECT_TRUE(eventually([&] { return metric_value(cluster.metrics(), series) == i; }));
+    }
+    const std::string m = cluster.metrics();
+    EXPECT_EQ(metric_value(m, "glmserve_gateway_rate_limited_total{limit=\"tokens\"}"), 0) << m;
+}
+
 TEST(GatewayIntegration, ReadyFollowsActiveHealthChecks) {
     Cluster cluster(std::vector<FakeBehavior>{});
     GatewayConfig c = cluster.config();

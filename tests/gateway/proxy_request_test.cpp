@@ -90,6 +90,14 @@ TEST(ProxyRequest, TokenEstimate) {
     EXPECT_GT(estimate_tokens(json{{"max_tokens", int64_t{1} << 62}, {"n", 1000}}), 0);
 }
 
+TEST(ProxyRequest, PromptTokenEstimate) {
+    EXPECT_EQ(estimate_prompt_tokens(json{{"prompt", std::string(40, 'x')}, {"max_tokens", 10}}),
+              10);
+    EXPECT_EQ(estimate_prompt_tokens(json{{"prompt", std::string(8, 'x')}, {"n", 3}}), 6);
+    EXPECT_EQ(estimate_prompt_tokens(json{{"prompt", ""}}), 1);  // never zero
+    EXPECT_EQ(estimate_prompt_tokens(json("not an object")), 1);
+}
+
 TEST(ProxyRequest, UsageTotalTokens) {
     EXPECT_EQ(usage_total_tokens(R"({"usage": {"total_tokens": 17}})"), 17);
     EXPECT_EQ(usage_total_tokens(R"({"usage": {}})"), std::nullopt);
