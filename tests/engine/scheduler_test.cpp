@@ -388,6 +388,16 @@ TEST_F(SchedulerTest, StopCancelsEverythingAndRefusesNewWork) {
     auto sink = std::make_shared<CollectingSink>();
     ASSERT_TRUE(sched->try_submit(request(make_prompt(10, 1), 8, sink)).ok());
     std::thread stopper([&] { sched->stop(); });
+    // Only once stop() has begun (new work is refused) may the held step run; opened earlier,
+    // a fast engine could finish all 8 tokens before stop() is even called.
+    auto probes = std::make_shared<CollectingSink>();
+    while (true) {
+        auto probe = sched->try_submit(request(make_prompt(4, 1), 1, probes));
+        if (!probe.ok() && probe.status().message().find("shutting down") != std::string::npos) {
+            break;
+        }
+        std::this_thread::yield();
+    }
     gate->open();
     stopper.join();
     EXPECT_EQ(sink->finished().reason, FinishReason::Cancelled);
