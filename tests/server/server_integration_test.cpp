@@ -201,7 +201,11 @@ TEST_F(ServerIntegrationTest, ClientDisconnectCancelsItsRequest) {
 }
 
 TEST_F(ServerIntegrationTest, DrainFinishesInFlightWorkAndRefusesNewWork) {
-    start();
+    // Each engine step takes at least 2 ms, so the 120-token request is still running when the
+    // test sees it (the tiny model alone can finish it between two polls).
+    server::ServeConfig config = test_serve_config();
+    config.engine.before_step = [] { std::this_thread::sleep_for(2ms); };
+    start(config);
     auto in_flight = std::async(
         std::launch::async, [this] { return post("/v1/completions", completion(120, 3, false)); });
     ASSERT_TRUE(eventually([&] { return status()["running"] == 1; }));
