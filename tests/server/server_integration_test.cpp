@@ -182,7 +182,10 @@ TEST_F(ServerIntegrationTest, DeadlineGives504OrATimeoutFinishReason) {
 }
 
 TEST_F(ServerIntegrationTest, ClientDisconnectCancelsItsRequest) {
-    start();
+    // At least 1 ms per step: the 240 tokens cannot all be out before the client leaves.
+    server::ServeConfig config = test_serve_config();
+    config.engine.before_step = [] { std::this_thread::sleep_for(1ms); };
+    start(config);
     RawClient client(port());
     ASSERT_TRUE(client.connected());
     const std::string body =
