@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +21,7 @@
 #include "http/client.h"
 #include "http/tls_context.h"
 #include "supervisor/process_test_util.h"
+#include "support/http_fetch.h"
 #include "support/subprocess.h"
 #include "support/test_certs.h"
 
@@ -72,34 +72,16 @@ private:
     std::string log_;
 };
 
-struct Reply {
-    Status status;
-    int http_status = 0;
-    std::string body;
-};
+using Reply = testing::FetchReply;
 
 Reply https_request(uint16_t port, const std::shared_ptr<http::TlsContext>& tls, std::string method,
                     std::string target, std::string body = "") {
-    boost::asio::io_context io;
-    auto url = http::parse_url("https://127.0.0.1:" + std::to_string(port));
-    GS_CHECK(url.ok());
-    auto conn = http::Connection::create(io, *url,
-                                         {.connect = milliseconds(2000),
-                                          .first_byte = milliseconds(20000),
-                                          .idle_between_chunks = milliseconds(20000),
-                                          .total = milliseconds(30000)},
-                                         {}, tls);
-    Reply reply;
-    conn->async_request(
-        {.method = std::move(method),
-         .target = std::move(target),
-         .headers = {{"Content-Type", "application/json"}},
-         .body = std::move(body)},
-        {.on_head = [&](const http::ResponseHead& h) { reply.http_status = h.status; },
-         .on_body = [&](std::string_view chunk) { reply.body.append(chunk); },
-         .on_done = [&](const Status& s) { reply.status = s; }});
-    io.run();
-    return reply;
+    return testing::fetch("https://127.0.0.1:" + std::to_string(port),
+                          {.method = std::move(method),
+                           .target = std::move(target),
+                           .headers = {{"Content-Type", "application/json"}},
+                           .body = std::move(body)},
+                          tls);
 }
 
 std::shared_ptr<http::TlsContext> trusting(const http::TlsClientOptions& options) {

@@ -20,6 +20,7 @@
 #include "http/client.h"
 #include "http/server.h"
 #include "support/fake_openai_server.h"
+#include "support/http_fetch.h"
 
 namespace glmserve::gateway {
 namespace {
@@ -29,49 +30,15 @@ using std::chrono::milliseconds;
 using testing::FakeBehavior;
 using testing::FakeOpenAiServer;
 
-struct Reply {
-    Status status;
-    int http_status = 0;
-    std::vector<std::pair<std::string, std::string>> headers;
-    std::string body;
-
-    std::string header(std::string_view name) const {
-        for (const auto& [n, v] : headers) {
-            if (n.size() == name.size() &&
-                std::equal(n.begin(), n.end(), name.begin(),
-                           [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-                return v;
-            }
-        }
-        return "";
-    }
-};
+using Reply = testing::FetchReply;
 
 Reply request(uint16_t port, std::string method, std::string target, std::string body = "",
               std::vector<std::pair<std::string, std::string>> headers = {}) {
-    boost::asio::io_context io;
-    auto url = http::parse_url("http://127.0.0.1:" + std::to_string(port));
-    GS_CHECK(url.ok());
-    // Generous limits: the gateway's own timeouts are what the tests exercise.
-    auto conn = http::Connection::create(io, *url,
-                                         {.connect = milliseconds(2000),
-                                          .first_byte = milliseconds(10000),
-                                          .idle_between_chunks = milliseconds(10000),
-                                          .total = milliseconds(20000)});
-    Reply reply;
-    conn->async_request({.method = std::move(method),
-                         .target = std::move(target),
-                         .headers = std::move(headers),
-                         .body = std::move(body)},
-                        {.on_head =
-                             [&](const http::ResponseHead& h) {
-                                 reply.http_status = h.status;
-                                 reply.headers = h.headers;
-                             },
-                         .on_body = [&](std::string_view chunk) { reply.body.append(chunk); },
-                         .on_done = [&](const Status& s) { reply.status = s; }});
-    io.run();
-    return reply;
+    return testing::fetch("http://127.0.0.1:" + std::to_string(port),
+                          {.method = std::move(method),
+                           .target = std::move(target),
+                           .headers = std::move(headers),
+                           .body = std::move(body)});
 }
 
 std::string completion_body(bool stream = false, int max_tokens = 4) {

@@ -7,11 +7,8 @@
 // health verdicts are polled with a deadline.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -20,6 +17,7 @@
 #include "http/server.h"
 #include "http/tls_context.h"
 #include "support/fake_openai_server.h"
+#include "support/http_fetch.h"
 #include "support/test_certs.h"
 
 namespace glmserve::gateway {
@@ -31,36 +29,17 @@ using testing::FakeOpenAiServer;
 using ::testing::HasSubstr;
 using testing::TestPki;
 
-struct Reply {
-    Status status;
-    int http_status = 0;
-    std::string body;
-};
+using Reply = testing::FetchReply;
 
 // POST /v1/completions to `url`; tls null: the client's default for the scheme.
-Reply complete(const std::string& url_text, std::shared_ptr<http::TlsContext> tls,
-               bool stream = false) {
-    boost::asio::io_context io;
-    auto url = http::parse_url(url_text);
-    GS_CHECK(url.ok());
-    auto conn = http::Connection::create(io, *url,
-                                         {.connect = milliseconds(2000),
-                                          .first_byte = milliseconds(5000),
-                                          .idle_between_chunks = milliseconds(5000),
-                                          .total = milliseconds(10000)},
-                                         {}, std::move(tls));
-    Reply reply;
+Reply complete(const std::string& url, std::shared_ptr<http::TlsContext> tls, bool stream = false) {
     json body = {{"model", "m"}, {"prompt", "hi"}, {"max_tokens", 3}, {"stream", stream}};
-    conn->async_request(
-        {.method = "POST",
-         .target = "/v1/completions",
-         .headers = {{"Content-Type", "application/json"}},
-         .body = body.dump()},
-        {.on_head = [&](const http::ResponseHead& h) { reply.http_status = h.status; },
-         .on_body = [&](std::string_view chunk) { reply.body.append(chunk); },
-         .on_done = [&](const Status& s) { reply.status = s; }});
-    io.run();
-    return reply;
+    return testing::fetch(url,
+                          {.method = "POST",
+                           .target = "/v1/completions",
+                           .headers = {{"Content-Type", "application/json"}},
+                           .body = body.dump()},
+                          std::move(tls));
 }
 
 // An https replica: /ready answers 200, /v1/completions answers "secure" as one JSON body or
@@ -111,15 +90,11 @@ private:
 class GatewayTls : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        dir_ =
-            new std::string(::testing::TempDir() + "glmserve-gw-tls-" + std::to_string(getpid()));
-        pki_ = new TestPki(glmserve::testing::make_test_pki(*dir_));
+        scoped_ = new glmserve::testing::ScopedTestPki();
+        dir_ = &scoped_->dir();
+        pki_ = &scoped_->pki();
     }
-    static void TearDownTestSuite() {
-        std::filesystem::remove_all(*dir_);
-        delete pki_;
-        delete dir_;
-    }
+    static void TearDownTestSuite() { delete scoped_; }
 
     static GatewayConfig config_for(const std::string& upstream_url) {
         GatewayConfig c;
@@ -169,12 +144,14 @@ protected:
             .ca_file = pki_->ca_cert, .cert_file = pki_->client.cert, .key_file = pki_->client.key};
     }
 
-    static std::string* dir_;
-    static TestPki* pki_;
+    static glmserve::testing::ScopedTestPki* scoped_;
+    static const std::string* dir_;
+    static const TestPki* pki_;
 };
 
-std::string* GatewayTls::dir_ = nullptr;
-TestPki* GatewayTls::pki_ = nullptr;
+glmserve::testing::ScopedTestPki* GatewayTls::scoped_ = nullptr;
+const std::string* GatewayTls::dir_ = nullptr;
+const TestPki* GatewayTls::pki_ = nullptr;
 
 TEST_F(GatewayTls, HttpsListenerServesVerifiedClientsAndRefusesPlainHttp) {
     auto fake = FakeOpenAiServer::start();

@@ -6,10 +6,8 @@
 // done; server counters bumped on an io thread are polled with a deadline.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -58,14 +56,11 @@ bool eventually(Pred pred) {
 class TlsTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        dir_ = new std::string(::testing::TempDir() + "glmserve-tls-" + std::to_string(getpid()));
-        pki_ = new TestPki(glmserve::testing::make_test_pki(*dir_));
+        scoped_ = new glmserve::testing::ScopedTestPki();
+        dir_ = &scoped_->dir();
+        pki_ = &scoped_->pki();
     }
-    static void TearDownTestSuite() {
-        std::filesystem::remove_all(*dir_);
-        delete pki_;
-        delete dir_;
-    }
+    static void TearDownTestSuite() { delete scoped_; }
 
     std::unique_ptr<Server> start_server(TlsServerOptions tls, ServerLimits limits = {}) {
         ServerConfig config;
@@ -111,13 +106,15 @@ protected:
         return out;
     }
 
-    static std::string* dir_;
-    static TestPki* pki_;
+    static glmserve::testing::ScopedTestPki* scoped_;
+    static const std::string* dir_;
+    static const TestPki* pki_;
     boost::asio::io_context io_;
 };
 
-std::string* TlsTest::dir_ = nullptr;
-TestPki* TlsTest::pki_ = nullptr;
+glmserve::testing::ScopedTestPki* TlsTest::scoped_ = nullptr;
+const std::string* TlsTest::dir_ = nullptr;
+const TestPki* TlsTest::pki_ = nullptr;
 
 TEST_F(TlsTest, VerifiedClientGetsAnswersAndKeepsTheConnection) {
     auto server = start_server(server_tls());

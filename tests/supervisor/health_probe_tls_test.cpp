@@ -3,9 +3,6 @@
 // child's certificate, fails with the reason, within the probe timeout.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "http/server.h"
 #include "http/tls_context.h"
@@ -19,9 +16,8 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 
 TEST(HealthProbeTls, ProbesSpeakHttpsWhenGivenAContext) {
-    const std::string dir =
-        ::testing::TempDir() + "glmserve-probe-tls-" + std::to_string(::getpid());
-    const glmserve::testing::TestPki pki = glmserve::testing::make_test_pki(dir);
+    const glmserve::testing::ScopedTestPki scoped;
+    const glmserve::testing::TestPki& pki = scoped.pki();
     http::ServerConfig config;
     config.tls = {.cert_file = pki.server.cert, .key_file = pki.server.key};
     auto server = http::Server::start(std::move(config),
@@ -49,7 +45,6 @@ TEST(HealthProbeTls, ProbesSpeakHttpsWhenGivenAContext) {
                        milliseconds(2000));
     EXPECT_FALSE(untrusted.passed);
     EXPECT_THAT(untrusted.error, HasSubstr("certificate verify failed"));
-    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -132,6 +133,24 @@ TestPki make_test_pki(const std::string& dir) {
     pki.other_server = issue(other, dir, "other-server", "glmserve other server", 20, true);
     pki.other_client = issue(other, dir, "other-client", "intruder", 21, false);
     return pki;
+}
+
+namespace {
+
+std::string make_temp_dir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/glmserve-pki-XXXXXX";
+    require(::mkdtemp(pattern.data()) != nullptr, "mkdtemp");
+    return pattern;
+}
+
+}  // namespace
+
+ScopedTestPki::ScopedTestPki() : dir_(make_temp_dir()), pki_(make_test_pki(dir_)) {}
+
+ScopedTestPki::~ScopedTestPki() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
 }
 
 }  // namespace glmserve::testing

@@ -30,4 +30,20 @@ struct TestPki {
 // Writes every file into `dir` (created if missing). Throws std::runtime_error when OpenSSL fails.
 TestPki make_test_pki(const std::string& dir);
 
+// A TestPki in a fresh temporary directory (mkdtemp under $TMPDIR or /tmp), removed with it.
+class ScopedTestPki {
+public:
+    ScopedTestPki();
+    ~ScopedTestPki();
+    ScopedTestPki(const ScopedTestPki&) = delete;
+    ScopedTestPki& operator=(const ScopedTestPki&) = delete;
+
+    const std::string& dir() const { return dir_; }
+    const TestPki& pki() const { return pki_; }
+
+private:
+    std::string dir_;
+    TestPki pki_;
+};
+
 }  // namespace glmserve::testing
