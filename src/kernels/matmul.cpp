@@ -118,7 +118,7 @@ void plan_conversions(const KernelTable& table, std::span<const MatmulJob> jobs,
             it->row_bytes = it->type_row_bytes;
         }
         if (wk.write_act_suffix != nullptr && uses_packed(wk, *job.w)) {
-            // One suffix per activation type (today only Q4_0 has one).
+            // One suffix per activation type (Q4_0 and Q5_0 share theirs).
             GS_CHECK(it->write_suffix == nullptr || it->write_suffix == wk.write_act_suffix);
             it->write_suffix = wk.write_act_suffix;
             it->row_bytes = it->type_row_bytes + wk.act_suffix_bytes(plan.n_in);

@@ -1,4 +1,4 @@
-// Row-interleaved Q8_0 and Q4_0 groups and their dot products (Q4_K's: packed_q4_k.cpp).
+// Row-interleaved Q8_0, Q4_0 and Q5_0 groups and their dot products (Q4_K's: packed_q4_k.cpp).
 //
 // Why interleave: the row-major kernels (q_legacy.cpp) hold one weight row per vector, so each
 // block's int sum needs a horizontal reduction (hadd trees) before its scale applies, and those
@@ -13,15 +13,20 @@
 //     Q8_0:   8 chunks; chunk k holds quants 4k..4k+3                         256 bytes
 //     Q4_0:   4 chunks; chunk k holds the packed bytes 4k..4k+3 of BlockQ4_0: low nibbles are
 //             elements 4k..4k+3, high nibbles elements 16+4k..16+4k+3           128 bytes
-// so a block of the group is exactly its 8 rows' blocks (272 and 144 bytes). Q4_K's layout
-// (its rows' bytes plus decoded scales) and arithmetic are described in packed_q4_k.cpp.
+//     Q5_0:   Q4_0's 4 chunks of nibbles, then a bit plane: byte 4r + e holds row r's fifth
+//             bits of chunk k's elements (4k + e at bit k, 16 + 4k + e at bit 4 + k), so that
+//             one shift and one mask per chunk put them at 0x10 in the chunk's lanes  160 bytes
+// so a block of the group is exactly as large as its 8 rows' blocks (272, 144 and 176 bytes).
+// Q4_K's layout (its rows' bytes plus decoded scales) and arithmetic are described in
+// packed_q4_k.cpp.
 //
 // The arithmetic is the canonical order of q_legacy.cpp, lane r for row r: per block the exact
 // int sums S_lo (elements 0..15) and S_hi (16..31), A_lo = fma(d_w·d_a, S_lo, A_lo), A_hi
 // likewise, out = A_lo + A_hi. Hence bit-identical to vec_dot.
 // Q4_0's quants are q - 8 with q in 0..15: the unsigned q enter _mm256_maddubs_epi16 as they are
 // and each half's int16 sums start at -8·Σ q_a, read from the activation suffix that matmul
-// writes once per token (computing it per group was a fifth of a decode GEMV's time). Q8_0's signed
+// writes once per token (computing it per group was a fifth of a decode GEMV's time). Q5_0 is
+// the same with q in 0..31 and -16·Σ q_a (the suffix word doubled). Q8_0's signed
 // quants use the sign trick (|q_w| times q_a with q_w's sign); its pair sums reach 2·128·127, so
 // each is widened to int32 at once. Thread: pure functions.
 #include "kernels/avx2/packed.h"
@@ -39,6 +44,9 @@ namespace {
 
 constexpr int64_t kQ8_0GroupBlockBytes = kPackRows * sizeof(BlockQ8_0);  // 272
 constexpr int64_t kQ4_0GroupBlockBytes = kPackRows * sizeof(BlockQ4_0);  // 144
+constexpr int64_t kQ5_0GroupBlockBytes = kPackRows * sizeof(BlockQ5_0);  // 176
+// Q5_0's bit plane follows the scales and its 4 nibble chunks.
+constexpr int64_t kQ5_0PlaneOffset = 4 * 32;
 
 using detail::broadcast_word;
 using detail::kPrefetchBytes;
@@ -149,19 +157,55 @@ inline __m256i q4_0_start(const uint8_t* suffix, size_t a_stride, int c, int64_t
     return broadcast_word(suffix + c * a_stride + b * kQ4_0SuffixBlockBytes + 4 * kHalf);
 }
 
-// The int16 pair sums of one half (kHalf 0: low nibbles against activation quants 0..15; 1:
-// high nibbles against 16..31) of one Q4_0 group block for C tokens, from their start words.
-template <int C, int kHalf>
-inline void q4_0_half_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* suffix,
-                           size_t a_stride, int64_t b, __m256i (&s)[C]) {
+// The two nibble formats: Q4_0 (q - 8, q a nibble) and Q5_0 (q - 16, q a nibble plus a high bit
+// from the group block's bit plane). Both start their half sums from the Q4_0 suffix: Q5_0's
+// -16·Σ q_a is that word shifted left by one (|16·Σ| <= 16·16·127 = 32512 fits an int16).
+struct Q4_0Group {
+    static constexpr int64_t kBlockBytes = kQ4_0GroupBlockBytes;
+    static constexpr bool kHighBits = false;
+};
+struct Q5_0Group {
+    static constexpr int64_t kBlockBytes = kQ5_0GroupBlockBytes;
+    static constexpr bool kHighBits = true;
+};
+
+// Chunk k of half kHalf as maddubs' unsigned operand: the nibbles, and for Q5_0 the high bits
+// (bit k of each plane byte for half 0, bit 4 + k for half 1) moved to 0x10. `plane_lo` is the
+// plane shifted left by 4 (once per block), so both halves need one right shift by k.
+template <class F, int kHalf>
+inline __m256i nibble_chunk(const uint8_t* gb, int k, __m256i plane, __m256i plane_lo) {
     const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+    __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
+    if constexpr (kHalf == 1) w = _mm256_srli_epi16(w, 4);
+    w = _mm256_and_si256(w, low_nibbles);
+    if constexpr (F::kHighBits) {
+        const __m256i bits = _mm256_srli_epi16(kHalf == 0 ? plane_lo : plane, k);
+        w = _mm256_or_si256(w, _mm256_and_si256(bits, _mm256_set1_epi8(0x10)));
+    }
+    return w;
+}
+
+// The int16 pair sums of one half (kHalf 0: elements 0..15 against activation quants 0..15; 1:
+// elements 16..31 against 16..31) of one nibble-format group block for C tokens, from their
+// start words. Each int16 is one row's Σ over 8 elements of q_w·q_a plus (in the even one)
+// -offset·Σ q_a of the 16, i.e. Σ (q_w - offset)·q_a over 8 elements minus offset·Σ q_a over
+// the other 8: at most 16·16·127 = 32512 for Q5_0 (Q4_0: 31744, as above).
+template <class F, int C, int kHalf>
+inline void nibble_half_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* suffix,
+                             size_t a_stride, int64_t b, __m256i (&s)[C]) {
+    __m256i plane = _mm256_setzero_si256(), plane_lo = plane;
+    if constexpr (F::kHighBits) {
+        plane = load_32_bytes(gb + kScalesBytes + kQ5_0PlaneOffset);
+        if constexpr (kHalf == 0) plane_lo = _mm256_slli_epi16(plane, 4);
+    }
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) s[c] = q4_0_start<kHalf>(suffix, a_stride, c, b);
+    for (int c = 0; c < C; ++c) {
+        s[c] = q4_0_start<kHalf>(suffix, a_stride, c, b);
+        if constexpr (F::kHighBits) s[c] = _mm256_slli_epi16(s[c], 1);
+    }
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
-        __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
-        if constexpr (kHalf == 1) w = _mm256_srli_epi16(w, 4);
-        w = _mm256_and_si256(w, low_nibbles);
+        const __m256i w = nibble_chunk<F, kHalf>(gb, k, plane, plane_lo);
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
             const uint8_t* q_a = ab + c * a_stride + offsetof(BlockQ8_0, qs) + 16 * kHalf;
@@ -170,46 +214,73 @@ inline void q4_0_half_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* 
     }
 }
 
-// C tokens (1..4) against one Q4_0 group, one half block at a time (so that 4 tokens' sums and
-// accumulators fit the 16 registers).
-template <int C>
-struct Q4_0Body {
-    static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
-                    size_t out_stride) {
-        const __m256i ones = _mm256_set1_epi16(1);
-        const uint8_t* suffix = a + n / kQK * sizeof(BlockQ8_0);
-        __m256 a_lo[C], a_hi[C];
+// C tokens (1..4) against one Q4_0 or Q5_0 group, one half block at a time (so that 4 tokens'
+// sums and accumulators fit the 16 registers).
+template <class F>
+struct NibbleBody {
+    template <int C>
+    struct Tokens {
+        static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
+                        float* out, size_t out_stride) {
+            const __m256i ones = _mm256_set1_epi16(1);
+            const uint8_t* suffix = a + n / kQK * sizeof(BlockQ8_0);
+            __m256 a_lo[C], a_hi[C];
 #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
-        for (int64_t b = 0; b < n / kQK; ++b) {
-            const uint8_t* gb = group + b * kQ4_0GroupBlockBytes;
-            for (int line = 0; line < 3; ++line) {
-                detail::prefetch(gb + kQ4_0PrefetchBytes + 64 * line);
+            for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
+            for (int64_t b = 0; b < n / kQK; ++b) {
+                const uint8_t* gb = group + b * F::kBlockBytes;
+                for (int line = 0; line < 3; ++line) {
+                    detail::prefetch(gb + kQ4_0PrefetchBytes + 64 * line);
+                }
+                const uint8_t* ab = a + b * sizeof(BlockQ8_0);
+                const __m256 d_w = load_row_scales(gb);
+                __m256i s[C];
+                nibble_half_sums<F, C, 0>(gb, ab, suffix, a_stride, b, s);
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) {
+                    a_lo[c] =
+                        _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
+                                        _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_lo[c]);
+                }
+                nibble_half_sums<F, C, 1>(gb, ab, suffix, a_stride, b, s);
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) {
+                    a_hi[c] =
+                        _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
+                                        _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_hi[c]);
+                }
             }
-            const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-            const __m256 d_w = load_row_scales(gb);
-            __m256i s[C];
-            q4_0_half_sums<C, 0>(gb, ab, suffix, a_stride, b, s);
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) {
-                a_lo[c] =
-                    _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
-                                    _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_lo[c]);
-            }
-            q4_0_half_sums<C, 1>(gb, ab, suffix, a_stride, b, s);
-#pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) {
-                a_hi[c] =
-                    _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
-                                    _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_hi[c]);
+                _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
             }
         }
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) {
-            _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
+    };
+};
+
+// Block b of 8 Q5_0 rows -> one group block: scales and nibble chunks as Q4_0's, then the bit
+// plane, where byte 4r + e holds row r's high bits of elements 4k + e at bit k and 16 + 4k + e
+// at bit 4 + k, k = 0..3 (the chunk).
+void pack_q5_0_block(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t* dst) {
+    for (int r = 0; r < kPackRows; ++r) {
+        const uint8_t* src = rows + static_cast<size_t>(r) * row_bytes + b * sizeof(BlockQ5_0);
+        std::memcpy(dst + r * sizeof(uint16_t), src + offsetof(BlockQ5_0, d), sizeof(uint16_t));
+        for (size_t k = 0; k < 4; ++k) {
+            std::memcpy(dst + kScalesBytes + 32 * k + 4 * r, src + offsetof(BlockQ5_0, qs) + 4 * k,
+                        4);
+        }
+        uint32_t qh = 0;
+        std::memcpy(&qh, src + offsetof(BlockQ5_0, qh), sizeof(qh));
+        for (int e = 0; e < 4; ++e) {
+            uint8_t byte = 0;
+            for (int k = 0; k < 4; ++k) {
+                byte |= static_cast<uint8_t>(((qh >> (4 * k + e)) & 1u) << k);
+                byte |= static_cast<uint8_t>(((qh >> (16 + 4 * k + e)) & 1u) << (4 + k));
+            }
+            dst[kScalesBytes + kQ5_0PlaneOffset + 4 * r + e] = byte;
         }
     }
-};
+}
 
 }  // namespace
 
@@ -221,12 +292,23 @@ void pack_rows_q4_0(int64_t n, const void* rows, size_t row_bytes, void* group) 
     pack_rows<BlockQ4_0>(n, rows, row_bytes, group);
 }
 
+void pack_rows_q5_0(int64_t n, const void* rows, size_t row_bytes, void* group) {
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        pack_q5_0_block(static_cast<const uint8_t*>(rows), row_bytes, b,
+                        static_cast<uint8_t*>(group) + b * kQ5_0GroupBlockBytes);
+    }
+}
+
 uint64_t packed_group_bytes_q8_0(int64_t n) {
     return static_cast<uint64_t>(n / kQK) * kQ8_0GroupBlockBytes;
 }
 
 uint64_t packed_group_bytes_q4_0(int64_t n) {
     return static_cast<uint64_t>(n / kQK) * kQ4_0GroupBlockBytes;
+}
+
+uint64_t packed_group_bytes_q5_0(int64_t n) {
+    return static_cast<uint64_t>(n / kQK) * kQ5_0GroupBlockBytes;
 }
 
 uint64_t act_suffix_bytes_q4_0(int64_t n) {
@@ -253,7 +335,14 @@ void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_
 
 void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, Q4_0Body>(n, group, a, act_stride, n_act, out, out_stride);
+    detail::for_tokens<4, NibbleBody<Q4_0Group>::Tokens>(n, group, a, act_stride, n_act, out,
+                                                         out_stride);
+}
+
+void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    detail::for_tokens<4, NibbleBody<Q5_0Group>::Tokens>(n, group, a, act_stride, n_act, out,
+                                                         out_stride);
 }
 
 void add_packed_kernels(KernelTable& t) {
@@ -265,6 +354,12 @@ void add_packed_kernels(KernelTable& t) {
     t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
     t[TensorType::Q4_0].act_suffix_bytes = act_suffix_bytes_q4_0;
     t[TensorType::Q4_0].write_act_suffix = write_act_suffix_q4_0;
+    t[TensorType::Q5_0].pack_rows = pack_rows_q5_0;
+    t[TensorType::Q5_0].packed_group_bytes = packed_group_bytes_q5_0;
+    t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
+    // The same suffix (and writer) as Q4_0, so one Q8_0 conversion serves both formats.
+    t[TensorType::Q5_0].act_suffix_bytes = act_suffix_bytes_q4_0;
+    t[TensorType::Q5_0].write_act_suffix = write_act_suffix_q4_0;
     t[TensorType::Q4_K].pack_rows = pack_rows_q4_k;
     t[TensorType::Q4_K].packed_group_bytes = packed_group_bytes_q4_k;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;

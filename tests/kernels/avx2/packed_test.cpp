@@ -100,8 +100,8 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
     // Every byte of the group is written (what was there before does not show through).
     EXPECT_EQ(std::memcmp(group.data(), other_fill.data(), group_bytes), 0);
     group.pop_back();
-    if (group_bytes == rows.size()) {
-        // A layout without additions moves bytes only: the same multiset of bytes.
+    if (type == T::Q8_0 || type == T::Q4_0) {
+        // These layouts move whole bytes only: the same multiset of bytes.
         std::vector<uint8_t> sorted_rows = rows, sorted_group = group;
         std::sort(sorted_rows.begin(), sorted_rows.end());
         std::sort(sorted_group.begin(), sorted_group.end());
@@ -238,9 +238,9 @@ TEST_P(Avx2PackedTest, OtherTablesIgnoreThePackedCopy) {
     EXPECT_EQ(y_ref, y_ref_packed);
 }
 
-// matmul_many where one Q8_0 conversion serves a packed Q4_0 (whose rows then carry the
-// activation suffix), a packed Q8_0 and a row-major Q4_0 (which read past the suffix by the
-// row stride): each equals its own matmul on a row-major copy, bit for bit.
+// matmul_many where one Q8_0 conversion serves a packed Q4_0 and a packed Q5_0 (whose rows then
+// carry their shared activation suffix), a packed Q8_0 and a row-major Q4_0 (which read past the
+// suffix by the row stride): each equals its own matmul on a row-major copy, bit for bit.
 TEST(Avx2PackedMany, SuffixedActivationsServeEveryJob) {
     if (!detect_cpu_features().has_avx2_level()) GTEST_SKIP() << "no avx2 level on this CPU";
     const KernelTable& table = avx2_kernels();
@@ -251,7 +251,8 @@ TEST(Avx2PackedMany, SuffixedActivationsServeEveryJob) {
         int64_t n_out;
         bool pack;
     };
-    const Case cases[] = {{T::Q4_0, 21, true}, {T::Q8_0, 16, true}, {T::Q4_0, 9, false}};
+    const Case cases[] = {
+        {T::Q4_0, 21, true}, {T::Q5_0, 16, true}, {T::Q8_0, 16, true}, {T::Q4_0, 9, false}};
     std::vector<std::vector<uint8_t>> data;
     std::vector<WeightMatrix> plain, used;
     PackedWeights store;
@@ -292,7 +293,8 @@ TEST(Avx2PackedMany, SuffixedActivationsServeEveryJob) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Avx2, Avx2PackedTest, ::testing::Values(T::Q8_0, T::Q4_0, T::Q4_K),
+INSTANTIATE_TEST_SUITE_P(Avx2, Avx2PackedTest,
+                         ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K),
                          [](const ::testing::TestParamInfo<T>& param) {
                              return std::string(gguf::tensor_type_name(param.param));
                          });
