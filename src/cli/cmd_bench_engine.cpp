@@ -2,6 +2,7 @@
 // speed with the memory-bandwidth roofline next to it.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,7 +11,6 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "engine/engine_bench.h"
-#include "kernels/memory_bandwidth.h"
 #include "kernels/thread_pool.h"
 
 namespace glmserve::cli {
@@ -32,11 +32,15 @@ int run_bench_engine(const BenchEngineOptions& o) {
     if (!m.ok()) return fail(m.status());
     const int threads = resolve_threads(o.threads);
     kernels::ThreadPool pool(threads);
-    auto r = engine::run_engine_bench(*m, kernels::active_kernels(), pool, o.bench);
+    engine::EngineBenchOptions bench = o.bench;
+    bench.probe_bandwidth = true;
+    auto r = engine::run_engine_bench(*m, kernels::active_kernels(), pool, bench);
     if (!r.ok()) return fail(r.status());
-    const double bandwidth = kernels::measure_read_bandwidth(pool);
+    const double bandwidth = engine::median(r->read_bandwidth);
     const double roofline = bandwidth / static_cast<double>(r->bytes_per_token);
-    const double fraction = r->generation.mean / roofline;
+    const double fraction = engine::roofline_fraction(*r);
+    const auto [lowest, highest] =
+        std::minmax_element(r->read_bandwidth.begin(), r->read_bandwidth.end());
     const std::string kernels_name(kernels::active_kernels().name);
     if (o.json) {
         const nlohmann::json j{{"model", o.model},
@@ -50,6 +54,7 @@ int run_bench_engine(const BenchEngineOptions& o) {
                                {"weight_bytes", r->weight_bytes},
                                {"bytes_per_token", r->bytes_per_token},
                                {"read_bandwidth_bytes_per_second", bandwidth},
+                               {"read_bandwidth_samples", r->read_bandwidth},
                                {"roofline_tokens_per_second", roofline},
                                {"roofline_fraction", fraction}};
         std::printf("%s\n", j.dump(2).c_str());
@@ -67,9 +72,15 @@ int run_bench_engine(const BenchEngineOptions& o) {
                     r->generation.stddev);
     }
     std::printf(
-        "memory read bandwidth %.2f GB/s -> roofline %.2f tokens/s; generation at "
-        "%.1f%% of it\n",
-        bandwidth / 1e9, roofline, 100.0 * fraction);
+        "memory read bandwidth %.2f GB/s (median of %zu probes, one after each run: %.2f-%.2f) "
+        "-> roofline %.2f tokens/s\n",
+        bandwidth / 1e9, r->read_bandwidth.size(), *lowest / 1e9, *highest / 1e9, roofline);
+    if (o.bench.n_gen > 0) {
+        std::printf(
+            "generation at %.1f%% of the roofline (median of each run against its own "
+            "probe)\n",
+            100.0 * fraction);
+    }
     return 0;
 }
 

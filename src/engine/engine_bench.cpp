@@ -1,5 +1,6 @@
 #include "engine/engine_bench.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -19,6 +20,27 @@ Measurement measure(std::vector<double> samples) {
         m.stddev = std::sqrt(ss / (n - 1));
     }
     return m;
+}
+
+double median(std::vector<double> samples) {
+    if (samples.empty()) return 0.0;
+    std::sort(samples.begin(), samples.end());
+    const size_t mid = samples.size() / 2;
+    if (samples.size() % 2 == 1) return samples[mid];
+    return (samples[mid - 1] + samples[mid]) / 2.0;
+}
+
+double roofline_fraction(const EngineBenchResult& result) {
+    const std::vector<double>& tg = result.generation.tokens_per_second;
+    const size_t n = std::min(tg.size(), result.read_bandwidth.size());
+    std::vector<double> fractions;
+    for (size_t i = 0; i < n; ++i) {
+        if (result.read_bandwidth[i] <= 0.0) continue;
+        const double roofline =
+            result.read_bandwidth[i] / static_cast<double>(result.bytes_per_token);
+        fractions.push_back(tg[i] / roofline);
+    }
+    return median(std::move(fractions));
 }
 
 uint64_t weight_bytes_per_token(const model::Model& model) {
@@ -55,6 +77,11 @@ Result<EngineBenchResult> run_engine_bench(std::shared_ptr<const model::Model> m
         id = static_cast<int32_t>((z ^ (z >> 27)) % static_cast<uint64_t>(n_vocab));
     }
 
+    // Allocated (and its pages touched) once, before the first run, so that no run pays for it.
+    std::unique_ptr<kernels::ReadBandwidthProbe> probe;
+    if (options.probe_bandwidth) {
+        probe = std::make_unique<kernels::ReadBandwidthProbe>(pool, options.bandwidth);
+    }
     std::vector<double> pp, tg;
     for (int32_t rep = 0; rep < options.repetitions; ++rep) {
         if (options.n_prompt > 0) {
@@ -71,6 +98,7 @@ Result<EngineBenchResult> run_engine_bench(std::shared_ptr<const model::Model> m
                                 gen->generate(std::span(prompt).subspan(0, 1), go, nullptr));
             tg.push_back(options.n_gen / (r.prefill_time + r.decode_time).count());
         }
+        if (probe) result.read_bandwidth.push_back(probe->measure());
     }
     result.prompt = measure(std::move(pp));
     result.generation = measure(std::move(tg));

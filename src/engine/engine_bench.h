@@ -1,7 +1,8 @@
 // Offline engine speed, like llama-bench: prompt processing (a prompt of n_prompt tokens in
 // one prefill) and text generation (n_gen tokens one at a time), each repeated and reported as
 // mean ± standard deviation of tokens/s. Also the bytes of weights a generated token reads,
-// for the memory-bandwidth roofline.
+// for the memory-bandwidth roofline, and (when asked) the memory read bandwidth probed right
+// after each repetition, so that each run is compared with the bandwidth of its own minute.
 // Thread: one caller; kernels use the given pool.
 #pragma once
 
@@ -11,6 +12,7 @@
 
 #include "common/status.h"
 #include "kernels/kernel_table.h"
+#include "kernels/memory_bandwidth.h"
 #include "kernels/thread_pool.h"
 #include "model/model.h"
 
@@ -20,7 +22,9 @@ struct EngineBenchOptions {
     int32_t n_prompt = 128;  // 0: skip prompt processing
     int32_t n_gen = 64;      // 0: skip generation
     int32_t repetitions = 3;
-    uint64_t seed = 1;  // prompt token ids
+    uint64_t seed = 1;             // prompt token ids
+    bool probe_bandwidth = false;  // fills EngineBenchResult::read_bandwidth
+    kernels::BandwidthOptions bandwidth;
 };
 
 struct Measurement {
@@ -33,8 +37,17 @@ struct EngineBenchResult {
     Measurement prompt;      // pp<n_prompt>
     Measurement generation;  // tg<n_gen>
     uint64_t weight_bytes = 0;
-    uint64_t bytes_per_token = 0;  // weights read per generated token
+    uint64_t bytes_per_token = 0;        // weights read per generated token
+    std::vector<double> read_bandwidth;  // bytes/s, one probe after each repetition
 };
+
+// Median of `samples` (the mean of the middle two for an even count); 0 for none.
+double median(std::vector<double> samples);
+
+// The generation runs against the roofline, each with the bandwidth probed right after it:
+// the median over repetitions of tokens/s ÷ (bandwidth / bytes_per_token). 0 without
+// generation runs or probes.
+double roofline_fraction(const EngineBenchResult& result);
 
 // Mean and sample standard deviation of `samples`.
 Measurement measure(std::vector<double> samples);

@@ -129,6 +129,7 @@ TEST_F(CliTest, BenchEngineReportsSpeedAndRoofline) {
     EXPECT_EQ(j.at("prompt_tokens_per_second").at("samples").size(), 2u);
     EXPECT_GT(j.at("generation_tokens_per_second").at("mean").get<double>(), 0.0);
     EXPECT_GT(j.at("read_bandwidth_bytes_per_second").get<double>(), 0.0);
+    EXPECT_EQ(j.at("read_bandwidth_samples").size(), 2u);  // one probe after each run
     EXPECT_GT(j.at("roofline_fraction").get<double>(), 0.0);
 }
 

@@ -49,6 +49,44 @@ TEST(EngineBench, RunsEveryRepetitionOfBothTests) {
     EXPECT_FALSE(run_engine_bench(model, kernels::ref_kernels(), pool, {.repetitions = 0}).ok());
 }
 
+TEST(EngineBench, MedianOfOddAndEvenCounts) {
+    EXPECT_EQ(median({5.0, 1.0, 3.0}), 3.0);
+    EXPECT_EQ(median({4.0, 1.0, 3.0, 2.0}), 2.5);
+    EXPECT_EQ(median({}), 0.0);
+}
+
+// Each run is divided by the bandwidth probed after it, not by one probe for all: a host whose
+// bandwidth halves between runs, with the runs halving too, is at the same fraction throughout.
+TEST(EngineBench, RooflineFractionPairsEachRunWithItsOwnProbe) {
+    EngineBenchResult r;
+    r.bytes_per_token = 1000;
+    r.generation = measure({90.0, 45.0, 80.0});
+    r.read_bandwidth = {100'000.0, 50'000.0, 100'000.0};  // rooflines 100, 50, 100 tokens/s
+    EXPECT_DOUBLE_EQ(roofline_fraction(r), 0.9);          // of 0.9, 0.9, 0.8
+    r.read_bandwidth.clear();
+    EXPECT_EQ(roofline_fraction(r), 0.0);
+}
+
+TEST(EngineBench, ProbesTheBandwidthAfterEveryRepetition) {
+    auto model = testing::make_tiny_model(testing::tiny_spec());
+    kernels::ThreadPool pool(2);
+    auto r = run_engine_bench(model, kernels::ref_kernels(), pool,
+                              {.n_prompt = 4,
+                               .n_gen = 2,
+                               .repetitions = 3,
+                               .probe_bandwidth = true,
+                               .bandwidth = {.buffer_bytes = uint64_t{8} << 20, .passes = 1}});
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    ASSERT_EQ(r->read_bandwidth.size(), 3u);
+    for (double bw : r->read_bandwidth) EXPECT_GT(bw, 0.0);
+    EXPECT_GT(roofline_fraction(*r), 0.0);
+
+    auto unprobed =
+        run_engine_bench(model, kernels::ref_kernels(), pool, {.n_prompt = 0, .n_gen = 1});
+    ASSERT_TRUE(unprobed.ok());
+    EXPECT_TRUE(unprobed->read_bandwidth.empty());
+}
+
 TEST(MemoryBandwidth, MeasuresAFiniteRate) {
     kernels::ThreadPool pool(2);
     const double bw =
