@@ -83,6 +83,18 @@ inline __m256 token_scales(__m256 d_w, const uint8_t* act_block) {
     return _mm256_mul_ps(d_w, _mm256_set1_ps(load_half(act_block + offsetof(BlockQ8_0, d))));
 }
 
+// A_half[c] = fma(d_w·d_a, S[c], A_half[c]) for C tokens: one half block's step of the canonical
+// order, from its exact int32 sums.
+template <int C>
+inline void accumulate_half(__m256 (&acc)[C], __m256 d_w, const uint8_t* ab, size_t a_stride,
+                            const __m256i (&sums)[C]) {
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+        acc[c] = _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride), _mm256_cvtepi32_ps(sums[c]),
+                                 acc[c]);
+    }
+}
+
 // s[c] = the exact int sum S_lo (kHalf 0: elements 0..15, chunks 0..3) or S_hi (kHalf 1) of one
 // Q8_0 group block for C tokens. A chunk's weights (and their absolute values) are loaded
 // once for all C tokens.
@@ -120,17 +132,9 @@ struct Q8_0Body {
             const __m256 d_w = load_row_scales(gb);
             __m256i s[C];
             q8_0_half_sums<C, 0>(gb, ab, a_stride, s);
-#pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) {
-                a_lo[c] = _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
-                                          _mm256_cvtepi32_ps(s[c]), a_lo[c]);
-            }
+            accumulate_half<C>(a_lo, d_w, ab, a_stride, s);
             q8_0_half_sums<C, 1>(gb, ab, a_stride, s);
-#pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) {
-                a_hi[c] = _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
-                                          _mm256_cvtepi32_ps(s[c]), a_hi[c]);
-            }
+            accumulate_half<C>(a_hi, d_w, ab, a_stride, s);
         }
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
@@ -214,6 +218,14 @@ inline void nibble_half_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t
     }
 }
 
+// Each lane's two int16 pair sums added, as int32 (exact).
+template <int C>
+inline void widen_pairs(__m256i (&s)[C]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+#pragma GCC unroll 4
+    for (__m256i& v : s) v = _mm256_madd_epi16(v, ones);
+}
+
 // C tokens (1..4) against one Q4_0 or Q5_0 group, one half block at a time (so that 4 tokens'
 // sums and accumulators fit the 16 registers).
 template <class F>
@@ -222,7 +234,6 @@ struct NibbleBody {
     struct Tokens {
         static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
                         float* out, size_t out_stride) {
-            const __m256i ones = _mm256_set1_epi16(1);
             const uint8_t* suffix = a + n / kQK * sizeof(BlockQ8_0);
             __m256 a_lo[C], a_hi[C];
 #pragma GCC unroll 4
@@ -236,19 +247,11 @@ struct NibbleBody {
                 const __m256 d_w = load_row_scales(gb);
                 __m256i s[C];
                 nibble_half_sums<F, C, 0>(gb, ab, suffix, a_stride, b, s);
-#pragma GCC unroll 4
-                for (int c = 0; c < C; ++c) {
-                    a_lo[c] =
-                        _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
-                                        _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_lo[c]);
-                }
+                widen_pairs(s);
+                accumulate_half<C>(a_lo, d_w, ab, a_stride, s);
                 nibble_half_sums<F, C, 1>(gb, ab, suffix, a_stride, b, s);
-#pragma GCC unroll 4
-                for (int c = 0; c < C; ++c) {
-                    a_hi[c] =
-                        _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride),
-                                        _mm256_cvtepi32_ps(_mm256_madd_epi16(s[c], ones)), a_hi[c]);
-                }
+                widen_pairs(s);
+                accumulate_half<C>(a_hi, d_w, ab, a_stride, s);
             }
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) {
