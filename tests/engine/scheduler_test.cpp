@@ -23,6 +23,7 @@ namespace glmserve::engine {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::StepGate;
 
 // Collects one request's events; finished() waits for on_finish.
 class CollectingSink : public RequestSink {
@@ -189,8 +190,13 @@ TEST_F(SchedulerTest, RepeatedPromptHitsThePrefixCache) {
 
 TEST_F(SchedulerTest, TinyPoolPreemptsAndEveryRequestStillCompletesCorrectly) {
     // 12 blocks of 16 positions; each request needs up to 3 (prompt 20 + 24 tokens), so six
-    // of them cannot all grow at once.
-    auto sched = start({.max_running = 6, .kv_bytes = bytes_for_blocks(12), .prefix_cache = false});
+    // of them cannot all grow at once. The gate holds the loop until all six are queued.
+    auto gate = std::make_shared<StepGate>();
+    auto sched = start({.max_running = 6,
+                        .kv_bytes = bytes_for_blocks(12),
+                        .prefix_cache = false,
+                        .before_step = [gate] { gate->pass(); }});
+    gate->wait_held();
     std::vector<std::shared_ptr<CollectingSink>> sinks;
     for (int i = 0; i < 6; ++i) {
         sinks.push_back(std::make_shared<CollectingSink>());
@@ -199,6 +205,7 @@ TEST_F(SchedulerTest, TinyPoolPreemptsAndEveryRequestStillCompletesCorrectly) {
                                              {.temperature = 0.7f, .seed = uint64_t(i)}))
                         .ok());
     }
+    gate->open();
     int preempted = 0;
     for (int i = 0; i < 6; ++i) {
         const Completion c = sinks[static_cast<size_t>(i)]->finished();
@@ -232,8 +239,6 @@ TEST_F(SchedulerTest, RefusesWhatCanNeverFit) {
     EXPECT_FALSE(sched->try_submit(request({1}, 4, sink, {.temperature = -1})).ok());
     EXPECT_EQ(sink->n_finish(), 0);
 }
-
-using testing::StepGate;
 
 TEST_F(SchedulerTest, BoundedQueueRefusesWithUnavailableWhenFull) {
     auto gate = std::make_shared<StepGate>();

@@ -140,7 +140,12 @@ TEST_F(ServerIntegrationTest, TinyKvPoolPreemptsAndEveryRequestCompletes) {
     const int64_t per_token = model::kv_bytes_per_token(tiny_chat_model()->hparams());
     config.engine.kv_bytes = 16 * 16 * per_token;  // 16 blocks of 16 positions
     config.engine.prefix_cache = false;
+    // Hold the engine until every request is queued: on a fast machine they would otherwise
+    // finish one after another and never compete for the pool.
+    auto gate = std::make_shared<StepGate>();
+    config.engine.before_step = [gate] { gate->pass(); };
     start(config);
+    gate->wait_held();
     constexpr int kN = 6;
     std::vector<std::future<std::optional<Reply>>> replies;
     for (int i = 0; i < kN; ++i) {
@@ -149,6 +154,8 @@ TEST_F(ServerIntegrationTest, TinyKvPoolPreemptsAndEveryRequestCompletes) {
                         completion(40, 7 + i, i % 2 == 0, fmt::format("q{}", i)));
         }));
     }
+    ASSERT_TRUE(eventually([&] { return server_->scheduler().queue_depth().n_requests == kN; }));
+    gate->open();
     for (int i = 0; i < kN; ++i) {
         auto r = replies[static_cast<size_t>(i)].get();
         ASSERT_TRUE(r);
