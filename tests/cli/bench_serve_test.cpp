@@ -55,7 +55,12 @@ TEST_F(BenchServeCli, ReportsCountsLatenciesAndWritesJsonAndHtml) {
     EXPECT_EQ(j.at("n_requests"), 12);
     EXPECT_EQ(j.at("outcomes").at("ok"), 12);
     EXPECT_GE(j.at("ttft_s").at("p50").get<double>(), 0.030);
-    EXPECT_GE(j.at("itl_s").at("p50").get<double>(), 0.004);
+    // The server needs 30 ms plus 5 gaps of 5 ms per request; lateness only adds to that.
+    EXPECT_GE(j.at("e2e_s").at("p50").get<double>(), 0.055);
+    // A gap per token after the first. A late read shortens the gap after it (CI under load
+    // saw a p50 of 1.6 ms), so only the mean is near the server's 5 ms.
+    EXPECT_EQ(j.at("itl_s").at("count"), 12 * 5);
+    EXPECT_GE(j.at("itl_s").at("mean").get<double>(), 0.0025);
     EXPECT_EQ(j.at("n_goodput"), 12);
     const std::string page = read_file(html);
     EXPECT_NE(page.find("<svg"), std::string::npos);
