@@ -9,8 +9,9 @@
 //      A row ends with the packed kernel's activation suffix (TypeKernels::write_act_suffix)
 //      when a packed job reads it, so the suffix is computed once per token, not per group.
 //   2. Cut every job's output rows into chunks of kOutputsPerChunk rows (64 bytes of floats per
-//      token), numbered across all jobs, and let the threads claim chunks from a shared counter
-//      in one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
+//      token), numbered across all jobs, split the numbers into one contiguous part per thread
+//      and let each thread claim its own part's chunks in order, then the others' leftovers, in
+//      one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
 //      write the same cache line of a 64-byte-aligned y row (when n_out is a multiple of 16).
 //   3. Within a chunk, tokens go in tiles of kMaxActRows. Rows of a packed weight (groups of
 //      kPackRows interleaved rows, WeightMatrix::packed) go a group at a time through
@@ -268,21 +269,46 @@ void compute_chunk(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_b
     }
 }
 
-// Step 2: threads claim chunks until none are left.
+// Step 2: threads claim chunks until none are left. Thread i first claims, in order, the chunks
+// of the i-th contiguous part of the list, so that its weights stream from one region and the
+// hardware prefetcher follows it; a thread whose part is done helps with the others' parts
+// (from the same counters, so no chunk runs twice). One shared counter handed out alternate
+// chunks instead: each thread's stream then skipped a chunk every 2 groups and restarted cold.
+// A/B on the 4-layer GLM-4-9B bench model, 2 threads, 3 interleaved rounds: decode went from
+// 82% to 91% of the roofline for Q4_0 and from 76% to 85% for Q4_K (Q8_0 87% -> 89%; prompt
+// processing unchanged).
 void compute_all(const Plan& plan, ThreadPool& pool) {
-    // A work counter only: the pool's fork-join orders the results, so relaxed is enough.
-    std::atomic<int64_t> next_chunk{0};
-    pool.run([&](int, int) {
-        size_t j = 0;  // chunks are claimed in increasing order, so the job index only grows
-        for (;;) {
-            const int64_t chunk = next_chunk.fetch_add(1, std::memory_order_relaxed);
-            if (chunk >= plan.n_chunks) return;
-            while (chunk >= plan.jobs[j].chunk_end) ++j;
-            const JobPlan& p = plan.jobs[j];
-            const int64_t first_chunk = j == 0 ? 0 : plan.jobs[j - 1].chunk_end;
-            const int64_t o_begin = (chunk - first_chunk) * kOutputsPerChunk;
-            const int64_t o_end = std::min(o_begin + kOutputsPerChunk, p.n_out);
-            compute_chunk(p, plan.n_in, plan.n_tokens, o_begin, o_end);
+    const auto run_chunk = [&plan](int64_t chunk, size_t& j) {
+        while (chunk >= plan.jobs[j].chunk_end) ++j;
+        const JobPlan& p = plan.jobs[j];
+        const int64_t first_chunk = j == 0 ? 0 : plan.jobs[j - 1].chunk_end;
+        const int64_t o_begin = (chunk - first_chunk) * kOutputsPerChunk;
+        const int64_t o_end = std::min(o_begin + kOutputsPerChunk, p.n_out);
+        compute_chunk(p, plan.n_in, plan.n_tokens, o_begin, o_end);
+    };
+    // A work counter per part, each on its own cache line. Relaxed: the pool's fork-join orders
+    // the results.
+    struct alignas(64) Part {
+        std::atomic<int64_t> next{0};
+        int64_t end = 0;
+    };
+    constexpr int kMaxParts = 64;
+    std::array<Part, kMaxParts> parts;
+    const int n_parts = std::min(pool.size(), kMaxParts);
+    for (int i = 0; i < n_parts; ++i) {
+        const auto [begin, end] = ThreadPool::split(plan.n_chunks, i, n_parts);
+        parts[i].next.store(begin, std::memory_order_relaxed);
+        parts[i].end = end;
+    }
+    pool.run([&](int ith, int) {
+        for (int k = 0; k < n_parts; ++k) {
+            Part& part = parts[(ith + k) % n_parts];
+            size_t j = 0;  // within a part, chunks are claimed in increasing order
+            for (;;) {
+                const int64_t chunk = part.next.fetch_add(1, std::memory_order_relaxed);
+                if (chunk >= part.end) break;
+                run_chunk(chunk, j);
+            }
         }
     });
 }
