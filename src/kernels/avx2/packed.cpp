@@ -25,7 +25,8 @@
 // likewise, out = A_lo + A_hi. Hence bit-identical to vec_dot.
 // Q4_0's quants are q - 8 with q in 0..15: the unsigned q enter _mm256_maddubs_epi16 as they are
 // and each half's int16 sums start at -8·Σ q_a, read from the activation suffix that matmul
-// writes once per token (computing it per group was a fifth of a decode GEMV's time). Q5_0 is
+// writes once per token (computing it per group was a fifth of a decode GEMV's time; the
+// suffix also holds d_a as a float for all three formats). Q5_0 is
 // the same with q in 0..31 and -16·Σ q_a (the suffix word doubled). Q8_0's signed
 // quants use the sign trick (|q_w| times q_a with q_w's sign); its pair sums reach 2·128·127, so
 // each is widened to int32 at once. Thread: pure functions.
@@ -78,19 +79,34 @@ void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
     }
 }
 
-// d_w·d_a: the rows' scales times one token's (the fp16 d of its activation block).
-inline __m256 token_scales(__m256 d_w, const uint8_t* act_block) {
-    return _mm256_mul_ps(d_w, _mm256_set1_ps(load_half(act_block + offsetof(BlockQ8_0, d))));
+// The suffix of a Q8_0 activation row (write_q8_0_act_suffix), per block b at 12b: two int32
+// words, the int16 pairs (-8·Σ q_a[0..15], 0) and (-8·Σ q_a[16..31], 0), and the block's d as
+// a float. The Q4_0 and Q5_0 kernels start their half sums from the words (see below); all
+// three kernels read d there, one broadcast instead of widening the fp16 field for every block
+// of every group.
+constexpr uint64_t kSuffixBlockBytes = 2 * sizeof(int32_t) + sizeof(float);
+constexpr uint64_t kSuffixScaleOffset = 2 * sizeof(int32_t);
+
+// Where token 0's suffix starts in activation rows of n values.
+inline const uint8_t* suffix_of(const uint8_t* a, int64_t n) {
+    return a + n / kQK * sizeof(BlockQ8_0);
+}
+
+// d_w·d_a: the rows' scales times one token's (its block's d, from the suffix block `sb`).
+inline __m256 token_scales(__m256 d_w, const uint8_t* sb) {
+    float d_a = 0;
+    std::memcpy(&d_a, sb + kSuffixScaleOffset, sizeof(d_a));
+    return _mm256_mul_ps(d_w, _mm256_set1_ps(d_a));
 }
 
 // A_half[c] = fma(d_w·d_a, S[c], A_half[c]) for C tokens: one half block's step of the canonical
-// order, from its exact int32 sums.
+// order, from its exact int32 sums. `sb`: token 0's suffix block.
 template <int C>
-inline void accumulate_half(__m256 (&acc)[C], __m256 d_w, const uint8_t* ab, size_t a_stride,
+inline void accumulate_half(__m256 (&acc)[C], __m256 d_w, const uint8_t* sb, size_t a_stride,
                             const __m256i (&sums)[C]) {
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
-        acc[c] = _mm256_fmadd_ps(token_scales(d_w, ab + c * a_stride), _mm256_cvtepi32_ps(sums[c]),
+        acc[c] = _mm256_fmadd_ps(token_scales(d_w, sb + c * a_stride), _mm256_cvtepi32_ps(sums[c]),
                                  acc[c]);
     }
 }
@@ -125,16 +141,18 @@ struct Q8_0Body {
         __m256 a_lo[C], a_hi[C];
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
+        const uint8_t* suffix = suffix_of(a, n);
         for (int64_t b = 0; b < n / kQK; ++b) {
             const uint8_t* gb = group + b * kQ8_0GroupBlockBytes;
             for (int line = 0; line < 4; ++line) detail::prefetch(gb + kPrefetchBytes + 64 * line);
             const uint8_t* ab = a + b * sizeof(BlockQ8_0);
+            const uint8_t* sb = suffix + b * kSuffixBlockBytes;
             const __m256 d_w = load_row_scales(gb);
             __m256i s[C];
             q8_0_half_sums<C, 0>(gb, ab, a_stride, s);
-            accumulate_half<C>(a_lo, d_w, ab, a_stride, s);
+            accumulate_half<C>(a_lo, d_w, sb, a_stride, s);
             q8_0_half_sums<C, 1>(gb, ab, a_stride, s);
-            accumulate_half<C>(a_hi, d_w, ab, a_stride, s);
+            accumulate_half<C>(a_hi, d_w, sb, a_stride, s);
         }
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
@@ -143,12 +161,9 @@ struct Q8_0Body {
     }
 };
 
-// Q4_0's activation suffix: per block b, two int32 words at 8b, the int16 pairs
-// (-8·Σ q_a[0..15], 0) and (-8·Σ q_a[16..31], 0). A half's int16 sums start there, so that
-// they come out as Σ (q_w - 8)·q_a directly: the unsigned nibbles need no correction after.
-// Bounds: |8·Σ| ≤ 8·16·128 = 16384, and four chunks' maddubs pair sums (each at most 2·15·128
-// = 3840) on top stay inside int16.
-constexpr uint64_t kQ4_0SuffixBlockBytes = 2 * sizeof(int32_t);
+// Q4_0's half sums start at the suffix words, so that they come out as Σ (q_w - 8)·q_a
+// directly: the unsigned nibbles need no correction after. Bounds: |8·Σ| ≤ 8·16·128 = 16384,
+// and four chunks' maddubs pair sums (each at most 2·15·128 = 3840) on top stay inside int16.
 
 // Q4_0's GEMV asks for weights further ahead than the shared kPrefetchBytes: its blocks go
 // faster. A/B of a 2-thread 4096x27392 GEMV, interleaved, best of 120: 2048 bytes took
@@ -158,7 +173,7 @@ constexpr int64_t kQ4_0PrefetchBytes = 2048;
 // Where token c's half sums start for block b, half kHalf (suffix: token 0's suffix).
 template <int kHalf>
 inline __m256i q4_0_start(const uint8_t* suffix, size_t a_stride, int c, int64_t b) {
-    return broadcast_word(suffix + c * a_stride + b * kQ4_0SuffixBlockBytes + 4 * kHalf);
+    return broadcast_word(suffix + c * a_stride + b * kSuffixBlockBytes + 4 * kHalf);
 }
 
 // The two nibble formats: Q4_0 (q - 8, q a nibble) and Q5_0 (q - 16, q a nibble plus a high bit
@@ -234,7 +249,7 @@ struct NibbleBody {
     struct Tokens {
         static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
                         float* out, size_t out_stride) {
-            const uint8_t* suffix = a + n / kQK * sizeof(BlockQ8_0);
+            const uint8_t* suffix = suffix_of(a, n);
             __m256 a_lo[C], a_hi[C];
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
@@ -244,14 +259,15 @@ struct NibbleBody {
                     detail::prefetch(gb + kQ4_0PrefetchBytes + 64 * line);
                 }
                 const uint8_t* ab = a + b * sizeof(BlockQ8_0);
+                const uint8_t* sb = suffix + b * kSuffixBlockBytes;
                 const __m256 d_w = load_row_scales(gb);
                 __m256i s[C];
                 nibble_half_sums<F, C, 0>(gb, ab, suffix, a_stride, b, s);
                 widen_pairs(s);
-                accumulate_half<C>(a_lo, d_w, ab, a_stride, s);
+                accumulate_half<C>(a_lo, d_w, sb, a_stride, s);
                 nibble_half_sums<F, C, 1>(gb, ab, suffix, a_stride, b, s);
                 widen_pairs(s);
-                accumulate_half<C>(a_hi, d_w, ab, a_stride, s);
+                accumulate_half<C>(a_hi, d_w, sb, a_stride, s);
             }
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) {
@@ -314,20 +330,26 @@ uint64_t packed_group_bytes_q5_0(int64_t n) {
     return static_cast<uint64_t>(n / kQK) * kQ5_0GroupBlockBytes;
 }
 
-uint64_t act_suffix_bytes_q4_0(int64_t n) {
-    return static_cast<uint64_t>(n / kQK) * kQ4_0SuffixBlockBytes;
+uint64_t q8_0_act_suffix_bytes(int64_t n) {
+    return static_cast<uint64_t>(n / kQK) * kSuffixBlockBytes;
 }
 
-void write_act_suffix_q4_0(int64_t n, const void* act_row, void* suffix) {
-    const auto* blocks = static_cast<const BlockQ8_0*>(act_row);
+void write_q8_0_act_suffix(int64_t n, const void* act_row, void* suffix) {
+    const auto* blocks = static_cast<const uint8_t*>(act_row);
     auto* dst = static_cast<uint8_t*>(suffix);
     for (int64_t b = 0; b < n / kQK; ++b) {
+        const uint8_t* block = blocks + b * sizeof(BlockQ8_0);
+        uint8_t* out = dst + b * kSuffixBlockBytes;
         for (int half = 0; half < 2; ++half) {
             int32_t sum = 0;
-            for (int i = 0; i < kQK / 2; ++i) sum += blocks[b].qs[kQK / 2 * half + i];
+            for (int i = 0; i < kQK / 2; ++i) {
+                sum += static_cast<int8_t>(block[offsetof(BlockQ8_0, qs) + kQK / 2 * half + i]);
+            }
             const uint32_t start = static_cast<uint32_t>(-8 * sum) & 0xFFFFu;
-            std::memcpy(dst + b * kQ4_0SuffixBlockBytes + 4 * half, &start, sizeof(start));
+            std::memcpy(out + 4 * half, &start, sizeof(start));
         }
+        const float d = load_half(block + offsetof(BlockQ8_0, d));
+        std::memcpy(out + kSuffixScaleOffset, &d, sizeof(d));
     }
 }
 
@@ -349,20 +371,21 @@ void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_
 }
 
 void add_packed_kernels(KernelTable& t) {
+    // One suffix (and writer) for the three Q8_0-activation formats, so that one conversion
+    // serves them all in a matmul_many.
+    for (const TensorType type : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q5_0}) {
+        t[type].act_suffix_bytes = q8_0_act_suffix_bytes;
+        t[type].write_act_suffix = write_q8_0_act_suffix;
+    }
     t[TensorType::Q8_0].pack_rows = pack_rows_q8_0;
     t[TensorType::Q8_0].packed_group_bytes = packed_group_bytes_q8_0;
     t[TensorType::Q8_0].vec_dot_packed = vec_dot_packed_q8_0_q8_0;
     t[TensorType::Q4_0].pack_rows = pack_rows_q4_0;
     t[TensorType::Q4_0].packed_group_bytes = packed_group_bytes_q4_0;
     t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
-    t[TensorType::Q4_0].act_suffix_bytes = act_suffix_bytes_q4_0;
-    t[TensorType::Q4_0].write_act_suffix = write_act_suffix_q4_0;
     t[TensorType::Q5_0].pack_rows = pack_rows_q5_0;
     t[TensorType::Q5_0].packed_group_bytes = packed_group_bytes_q5_0;
     t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
-    // The same suffix (and writer) as Q4_0, so one Q8_0 conversion serves both formats.
-    t[TensorType::Q5_0].act_suffix_bytes = act_suffix_bytes_q4_0;
-    t[TensorType::Q5_0].write_act_suffix = write_act_suffix_q4_0;
     t[TensorType::Q4_K].pack_rows = pack_rows_q4_k;
     t[TensorType::Q4_K].packed_group_bytes = packed_group_bytes_q4_k;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;

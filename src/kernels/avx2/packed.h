@@ -28,10 +28,10 @@ uint64_t packed_group_bytes_q4_0(int64_t n);
 uint64_t packed_group_bytes_q5_0(int64_t n);
 uint64_t packed_group_bytes_q4_k(int64_t n);
 
-// Q4_0's activation suffix (KernelTable::write_act_suffix): each block's quant sums. Q5_0 uses
-// the same one.
-uint64_t act_suffix_bytes_q4_0(int64_t n);
-void write_act_suffix_q4_0(int64_t n, const void* act_row, void* suffix);
+// The activation suffix (KernelTable::write_act_suffix) of a Q8_0 activation row, which the
+// Q8_0, Q4_0 and Q5_0 kernels share: each block's quant sums and its scale as a float.
+uint64_t q8_0_act_suffix_bytes(int64_t n);
+void write_q8_0_act_suffix(int64_t n, const void* act_row, void* suffix);
 
 // kPackRows rows of n values, row_bytes apart -> one group.
 void pack_rows_q8_0(int64_t n, const void* rows, size_t row_bytes, void* group);
@@ -40,8 +40,8 @@ void pack_rows_q5_0(int64_t n, const void* rows, size_t row_bytes, void* group);
 void pack_rows_q4_k(int64_t n, const void* rows, size_t row_bytes, void* group);
 
 // out[c * out_stride + r] = vec_dot(n, row r of the group, a + c * act_stride), r < kPackRows,
-// c < n_act (1..kMaxActRows); a holds BlockQ8_0 (Q4_K: BlockQ8_K) activation rows, Q4_0's and
-// Q5_0's each followed by its act_suffix_bytes_q4_0(n) bytes of suffix.
+// c < n_act (1..kMaxActRows); a holds BlockQ8_0 (Q4_K: BlockQ8_K) activation rows, the BlockQ8_0
+// ones each followed by its q8_0_act_suffix_bytes(n) bytes of suffix.
 void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride);
 void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
@@ -52,7 +52,7 @@ void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_
                               int n_act, float* out, size_t out_stride);
 
 // Sets packed_group_bytes, pack_rows and vec_dot_packed for Q8_0, Q4_0, Q5_0 and Q4_K in t,
-// and Q4_0's and Q5_0's act_suffix_bytes and write_act_suffix.
+// and act_suffix_bytes and write_act_suffix for the first three.
 void add_packed_kernels(KernelTable& t);
 
 }  // namespace glmserve::kernels::avx2
