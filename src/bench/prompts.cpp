@@ -3,12 +3,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "bench/rng.h"
+#include "common/check.h"
 
 namespace glmserve::bench {
 
@@ -25,6 +28,11 @@ constexpr std::string_view kWords[] = {
     "if",    "more",  "when",  "will",  "would", "who",   "so",    "no",    "time",  "river",
     "stone", "light", "house", "water", "city",  "road",  "green", "small", "large", "early",
     "model", "table", "night", "world", "paper", "music", "field", "story", "north", "south"};
+
+// The words have a generator of their own, so the lengths a seed draws (target tokens, output
+// tokens) are the same whatever the tokens per word: runs against servers with different
+// tokenizers ask for the same lengths in the same order.
+constexpr uint64_t kWordStreamSalt = 0x776f7264732d3031;  // "words-01"
 
 Result<int64_t> parse_positive(std::string_view text) {
     int64_t v = 0;
@@ -50,20 +58,46 @@ Result<LengthRange> parse_length_range(std::string_view text) {
     return LengthRange{.min = lo, .max = hi};
 }
 
+int64_t words_for_tokens(int64_t n_tokens, double tokens_per_word) {
+    GS_CHECK(tokens_per_word > 0 && std::isfinite(tokens_per_word));
+    const auto n_words = std::llround(static_cast<double>(n_tokens) / tokens_per_word);
+    return std::max<int64_t>(1, n_words);
+}
+
+namespace {
+
+// Appends n_words words drawn by rng, space-separated.
+void append_words(SplitMix64& rng, int64_t n_words, std::string& out) {
+    out.reserve(out.size() + static_cast<size_t>(n_words) * 6);
+    for (int64_t i = 0; i < n_words; ++i) {
+        if (i > 0) out += ' ';
+        out += kWords[rng.uniform_int(0, std::size(kWords) - 1)];
+    }
+}
+
+}  // namespace
+
 std::vector<Prompt> make_synthetic_prompts(const SyntheticPromptSpec& spec, size_t n) {
-    SplitMix64 rng(spec.seed);
+    SplitMix64 lengths(spec.seed);
+    SplitMix64 words(spec.seed ^ kWordStreamSalt);
     std::vector<Prompt> prompts(n);
     for (auto& p : prompts) {
-        const int64_t n_words = rng.uniform_int(spec.prompt_tokens.min, spec.prompt_tokens.max);
-        p.prompt.reserve(static_cast<size_t>(n_words) * 6);
-        for (int64_t i = 0; i < n_words; ++i) {
-            if (i > 0) p.prompt += ' ';
-            p.prompt += kWords[rng.uniform_int(0, std::size(kWords) - 1)];
-        }
-        p.n_tokens_prompt_estimate = n_words;
-        p.max_tokens = rng.uniform_int(spec.output_tokens.min, spec.output_tokens.max);
+        const int64_t n_tokens =
+            lengths.uniform_int(spec.prompt_tokens.min, spec.prompt_tokens.max);
+        const int64_t n_words = words_for_tokens(n_tokens, spec.tokens_per_word);
+        append_words(words, n_words, p.prompt);
+        p.n_tokens_prompt_estimate =
+            std::max<int64_t>(1, std::llround(static_cast<double>(n_words) * spec.tokens_per_word));
+        p.max_tokens = lengths.uniform_int(spec.output_tokens.min, spec.output_tokens.max);
     }
     return prompts;
+}
+
+std::string synthetic_word_sample(uint64_t seed, size_t n_words) {
+    SplitMix64 rng(seed ^ kWordStreamSalt);
+    std::string sample;
+    append_words(rng, static_cast<int64_t>(n_words), sample);
+    return sample;
 }
 
 namespace {

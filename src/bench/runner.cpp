@@ -136,13 +136,9 @@ ConnectionPtr LoadRun::take_connection() {
         idle_.pop_back();
         return conn;
     }
-    const auto total = config_.request_timeout;
-    http::ClientTimeouts timeouts{.connect = std::min(config_.connect_timeout, total),
-                                  .first_byte = total,
-                                  .idle_between_chunks = total,
-                                  .total = total};
     ++n_connections_;
-    all_.push_back(http::Connection::create(io_, config_.base_url, timeouts, {}, config_.tls));
+    all_.push_back(
+        http::Connection::create(io_, config_.base_url, client_timeouts(config_), {}, config_.tls));
     return all_.back();
 }
 
@@ -209,6 +205,14 @@ void LoadRun::maybe_finish() {
 }
 
 }  // namespace
+
+http::ClientTimeouts client_timeouts(const RunnerConfig& config) {
+    const auto total = config.request_timeout;
+    return {.connect = std::min(config.connect_timeout, total),
+            .first_byte = total,
+            .idle_between_chunks = total,
+            .total = total};
+}
 
 Result<RunResult> run_load(const RunnerConfig& config, const std::vector<Prompt>& prompts) {
     if (prompts.empty()) return invalid_argument("no prompts to send");

@@ -61,4 +61,8 @@ struct RunResult {
 
 Result<RunResult> run_load(const RunnerConfig& config, const std::vector<Prompt>& prompts);
 
+// The client timeouts of every connection the bench opens: request_timeout bounds the whole
+// request and each wait inside it, connect_timeout (at most that) the connect.
+http::ClientTimeouts client_timeouts(const RunnerConfig& config);
+
 }  // namespace glmserve::bench

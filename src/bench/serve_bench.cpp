@@ -11,6 +11,7 @@
 
 #include "bench/html_report.h"
 #include "bench/report.h"
+#include "bench/server_info.h"
 #include "bench/sweep.h"
 #include "http/tls_context.h"
 #include "http/url.h"
@@ -61,17 +62,22 @@ Result<std::vector<LoadShape>> load_shapes(const ServeBenchOptions& o) {
     return shapes;
 }
 
-Result<std::vector<Prompt>> load_prompts(const ServeBenchOptions& o) {
-    if (!o.dataset.empty()) return load_jsonl_prompts(o.dataset);
+// The dataset's prompts, or the spec of the synthetic ones (made at run time, prompts.h).
+Status load_prompts(const ServeBenchOptions& o, ServeBenchConfig& c) {
+    if (!o.dataset.empty()) {
+        GS_ASSIGN_OR_RETURN(c.dataset_prompts, load_jsonl_prompts(o.dataset));
+        return ok_status();
+    }
     auto prompt_len = parse_length_range(o.prompt_tokens);
     if (!prompt_len.ok()) return prompt_len.status().with_context("--prompt-tokens");
     auto output_len = parse_length_range(o.output_tokens);
     if (!output_len.ok()) return output_len.status().with_context("--output-tokens");
-    const size_t n = o.requests > 0
-                         ? std::min(static_cast<size_t>(o.requests), kMaxSyntheticPrompts)
-                         : kMaxSyntheticPrompts;
-    return make_synthetic_prompts(
-        {.prompt_tokens = *prompt_len, .output_tokens = *output_len, .seed = o.seed}, n);
+    c.synthetic = {.prompt_tokens = *prompt_len, .output_tokens = *output_len, .seed = o.seed};
+    c.n_synthetic_prompts = o.requests > 0
+                                ? std::min(static_cast<size_t>(o.requests), kMaxSyntheticPrompts)
+                                : kMaxSyntheticPrompts;
+    c.calibrate = o.calibrate;
+    return ok_status();
 }
 
 Result<RunnerConfig> runner_config(const ServeBenchOptions& o) {
@@ -115,7 +121,7 @@ Result<ServeBenchConfig> validate(const ServeBenchOptions& o) {
     GS_ASSIGN_OR_RETURN(c.slo.ttft_s, optional_duration("--slo-ttft", o.slo_ttft));
     GS_ASSIGN_OR_RETURN(c.slo.itl_s, optional_duration("--slo-itl", o.slo_itl));
     GS_ASSIGN_OR_RETURN(c.slo.e2e_s, optional_duration("--slo-e2e", o.slo_e2e));
-    GS_ASSIGN_OR_RETURN(c.prompts, load_prompts(o));
+    GS_RETURN_IF_ERROR(load_prompts(o, c));
     c.json_path = o.json_path;
     c.html_path = o.html_path;
     c.progress = o.progress;
@@ -173,30 +179,98 @@ std::function<void(const Progress&)> progress_printer(bool enabled) {
 
 namespace {
 
+// The run as the server shaped it: the model it named and the prompts made for its tokenizer.
+struct Prepared {
+    RunnerConfig runner;                   // config.runner with the model filled in
+    const char* model_source = "--model";  // or "/v1/models"
+    std::vector<Prompt> prompts;
+    std::optional<double> tokens_per_word;  // synthetic prompts only
+    const char* calibration_source = "";    // "/tokenize" or "estimate"; synthetic only
+};
+
+// Without --model: the first model the server lists, or an error that says to pass --model.
+Status pick_model(Prepared& p, std::FILE* out) {
+    if (!p.runner.request.model.empty()) return ok_status();
+    auto model = discover_model(p.runner);
+    if (!model.ok()) {
+        return {model.status().code(),
+                fmt::format("no --model given and the server did not name one ({}); pass "
+                            "--model NAME",
+                            model.status().message())};
+    }
+    p.runner.request.model = *model;
+    p.model_source = "/v1/models";
+    fmt::print(out, "model: {} (the first listed by {}/v1/models)\n", *model,
+               p.runner.base_url.to_string());
+    return ok_status();
+}
+
+// Synthetic prompts sized by the server's tokens per word (or the estimate, with a warning,
+// when /tokenize cannot say); a dataset's prompts as they are.
+void make_prompts(const ServeBenchConfig& config, Prepared& p, std::FILE* out) {
+    if (!config.synthetic) {
+        p.prompts = config.dataset_prompts;
+        return;
+    }
+    SyntheticPromptSpec spec = *config.synthetic;
+    std::string_view why = "estimate, --no-calibrate";
+    p.calibration_source = "estimate";
+    if (config.calibrate) {
+        const auto ratio = measure_tokens_per_word(
+            p.runner, p.runner.request.model, synthetic_word_sample(spec.seed, kCalibrationWords),
+            static_cast<int64_t>(kCalibrationWords));
+        if (ratio.ok()) {
+            spec.tokens_per_word = *ratio;
+            p.calibration_source = "/tokenize";
+            why = "measured by /tokenize";
+        } else {
+            why = "estimate, /tokenize failed";
+            fmt::print(stderr,
+                       "warning: prompt lengths not calibrated, assuming one token per word: {}\n",
+                       ratio.status().message());
+        }
+    }
+    fmt::print(out, "prompt calibration: {:.3f} tokens per word ({})\n", spec.tokens_per_word, why);
+    p.tokens_per_word = spec.tokens_per_word;
+    p.prompts = make_synthetic_prompts(spec, config.n_synthetic_prompts);
+}
+
+Result<Prepared> prepare(const ServeBenchConfig& config, std::FILE* out) {
+    Prepared p{.runner = config.runner};
+    GS_RETURN_IF_ERROR(pick_model(p, out));
+    make_prompts(config, p, out);
+    return p;
+}
+
 // What was run, stored beside the figures so two JSON files say what they compare.
-json describe_run(const ServeBenchConfig& config, const LoadShape& shape) {
+json describe_run(const Prepared& p, const LoadShape& shape) {
     const auto opt = [](const auto& v) { return v ? json(*v) : json(nullptr); };
     const char* kinds[] = {"closed_loop", "poisson", "burst"};
-    return {{"url", config.runner.base_url.to_string()},
-            {"api", config.runner.request.api == ApiKind::ChatCompletions ? "chat" : "completions"},
-            {"model", config.runner.request.model},
+    const json calibration = p.tokens_per_word ? json{{"tokens_per_word", *p.tokens_per_word},
+                                                      {"source", p.calibration_source}}
+                                               : json(nullptr);
+    return {{"url", p.runner.base_url.to_string()},
+            {"api", p.runner.request.api == ApiKind::ChatCompletions ? "chat" : "completions"},
+            {"model", p.runner.request.model},
+            {"model_source", p.model_source},
             {"load", kinds[static_cast<size_t>(shape.kind)]},
             {"concurrency", shape.concurrency},
             {"rate_per_s", shape.rate_per_s},
             {"n_requests", opt(shape.n_requests)},
             {"duration_s", opt(shape.duration_s)},
             {"seed", shape.seed},
-            {"ignore_eos", config.runner.request.ignore_eos},
-            {"n_prompts", config.prompts.size()}};
+            {"ignore_eos", p.runner.request.ignore_eos},
+            {"n_prompts", p.prompts.size()},
+            {"prompt_calibration", calibration}};
 }
 
 // One run at one shape: prints its table, writes its HTML; the JSON is returned.
-Result<json> run_one(const ServeBenchConfig& config, const LoadShape& shape, std::FILE* out,
-                     std::vector<SweepPoint>& points) {
-    RunnerConfig runner = config.runner;
+Result<json> run_one(const ServeBenchConfig& config, const Prepared& prepared,
+                     const LoadShape& shape, std::FILE* out, std::vector<SweepPoint>& points) {
+    RunnerConfig runner = prepared.runner;
     runner.shape = shape;
     runner.on_progress = progress_printer(config.progress);
-    GS_ASSIGN_OR_RETURN(RunResult run, run_load(runner, config.prompts));
+    GS_ASSIGN_OR_RETURN(RunResult run, run_load(runner, prepared.prompts));
     if (runner.on_progress) fmt::print(stderr, "\n");
     const Summary summary = summarize(run.records, config.slo, run.wall_s);
     const std::string url = config.runner.base_url.to_string();
@@ -214,18 +288,19 @@ Result<json> run_one(const ServeBenchConfig& config, const LoadShape& shape, std
     }
     points.push_back({.rate_per_s = shape.rate_per_s, .summary = summary});
     json doc = to_json(summary);
-    doc["run"] = describe_run(config, shape);
+    doc["run"] = describe_run(prepared, shape);
     return doc;
 }
 
 }  // namespace
 
 Status run_serve_bench(const ServeBenchConfig& config, std::FILE* out) {
+    GS_ASSIGN_OR_RETURN(const Prepared prepared, prepare(config, out));
     json runs = json::array();
     std::vector<SweepPoint> points;
     json single;
     for (const LoadShape& shape : config.shapes) {
-        GS_ASSIGN_OR_RETURN(single, run_one(config, shape, out, points));
+        GS_ASSIGN_OR_RETURN(single, run_one(config, prepared, shape, out, points));
         runs.push_back({{"rate_per_s", shape.rate_per_s}, {"summary", single}});
     }
     if (config.sweep) fmt::print(out, "\n== sweep ==\n{}", format_sweep_table(points));

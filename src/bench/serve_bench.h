@@ -9,10 +9,23 @@
 // min(requests, kMaxSyntheticPrompts) prompts (kMaxSyntheticPrompts for duration runs) and
 // cycle them; repeated prompts can hit a server's prefix cache on very long runs.
 //
+// Before the first run, run_serve_bench asks the server (server_info.h), with the run's API key,
+// TLS settings and --timeout:
+//   - without --model, GET /v1/models, and uses the first model listed; it prints which. If that
+//     fails or lists nothing, the command fails and says to pass --model. An explicit --model
+//     is used as given and /v1/models is not asked.
+//   - for synthetic prompts, unless --no-calibrate, POST /tokenize of kCalibrationWords words of
+//     the prompts' word stream: the tokenizer's tokens per word sets each prompt's word count
+//     (prompts.h), so --prompt-tokens means the server's tokens. If /tokenize fails (no route,
+//     HTTP error, connection, malformed answer), one warning goes to stderr and prompts keep
+//     the one-word-one-token estimate. The ratio and where it came from are printed and
+//     recorded.
+//
 // Output: the table on `out`; with --json, one summary plus a "run" object saying what was run
-// (URL, API, load shape, seed), or for a sweep a list of {rate_per_s, summary} and the knee
-// (sweep.h); with --html, the report (for a sweep one file per rate, "-rate<R>"
-// before the extension). The progress line goes to stderr only when it is a terminal.
+// (URL, API, model and its source, load shape, seed, prompt calibration), or for a sweep a list
+// of {rate_per_s, summary} and the knee (sweep.h); with --html, the report (for a sweep one file
+// per rate, "-rate<R>" before the extension). The progress line goes to stderr only when it is
+// a terminal.
 // Thread: run_serve_bench blocks its caller; see runner.h for what runs inside.
 #pragma once
 
@@ -32,11 +45,12 @@
 namespace glmserve::bench {
 
 inline constexpr size_t kMaxSyntheticPrompts = 4096;
+inline constexpr size_t kCalibrationWords = 1000;  // long enough that edge effects are < 1%
 
 struct ServeBenchOptions {
     std::string url;
     std::string api = "completions";  // completions | chat
-    std::string model = "default";
+    std::string model;                // "": the first model GET /v1/models lists
     std::string api_key;
     std::string tls_ca;         // https: trust this PEM bundle instead of the system's store
     bool tls_insecure = false;  // https: do not verify the server's certificate
@@ -49,6 +63,7 @@ struct ServeBenchOptions {
     std::string dataset;  // JSONL path; "": synthetic prompts
     std::string prompt_tokens = "128";
     std::string output_tokens = "64";
+    bool calibrate = true;  // --no-calibrate: false, one word per token
     uint64_t seed = 0;
     bool ignore_eos = false;
     std::string timeout = "60s";
@@ -62,10 +77,13 @@ struct ServeBenchOptions {
 };
 
 struct ServeBenchConfig {
-    RunnerConfig runner;            // shape is overwritten per run
+    RunnerConfig runner;            // shape is overwritten per run; model "": ask /v1/models
     std::vector<LoadShape> shapes;  // one, or one per sweep rate
     bool sweep = false;
-    std::vector<Prompt> prompts;
+    std::vector<Prompt> dataset_prompts;           // --dataset; empty for synthetic prompts
+    std::optional<SyntheticPromptSpec> synthetic;  // made once tokens per word is known
+    size_t n_synthetic_prompts = 0;
+    bool calibrate = true;
     Slo slo;
     std::string json_path;
     std::string html_path;

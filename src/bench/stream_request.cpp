@@ -43,11 +43,13 @@ http::ClientRequest build_request(const RequestParams& params, const Prompt& pro
         params.api == ApiKind::ChatCompletions ? "/v1/chat/completions" : "/v1/completions";
     request.headers.emplace_back("Content-Type", "application/json");
     request.headers.emplace_back("Accept", "text/event-stream");
-    if (!params.api_key.empty()) {
-        request.headers.emplace_back("Authorization", "Bearer " + params.api_key);
-    }
+    add_api_key(params.api_key, request);
     request.body = body.dump();
     return request;
+}
+
+void add_api_key(const std::string& api_key, http::ClientRequest& request) {
+    if (!api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + api_key);
 }
 
 StreamMeasurer::StreamMeasurer(ApiKind api, uint64_t index, double start_s,

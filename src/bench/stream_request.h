@@ -47,6 +47,10 @@ struct RequestParams {
 // The POST for one prompt: target, headers and the JSON body with "stream": true.
 http::ClientRequest build_request(const RequestParams& params, const Prompt& prompt);
 
+// Adds "Authorization: Bearer <api_key>" unless api_key is empty; every request the bench
+// sends (measured or not) goes through here.
+void add_api_key(const std::string& api_key, http::ClientRequest& request);
+
 class StreamMeasurer {
 public:
     using TimePoint = std::chrono::steady_clock::time_point;

@@ -34,6 +34,8 @@ void add_prompt_flags(CLI::App& sub, bench::ServeBenchOptions& o) {
         ->capture_default_str();
     sub.add_option("--output-tokens", o.output_tokens, "Output length: N or MIN:MAX")
         ->capture_default_str();
+    sub.add_flag("!--no-calibrate", o.calibrate,
+                 "Synthetic prompts: assume one token per word instead of asking /tokenize");
     sub.add_option("--dataset", o.dataset, "JSONL file of {\"prompt\"} or {\"messages\"} lines");
     sub.add_option("--seed", o.seed, "Seed for prompts and arrivals")->capture_default_str();
     sub.add_flag("--ignore-eos", o.ignore_eos, "Ask for exact output lengths");
@@ -46,7 +48,8 @@ void add_bench_serve_command(CLI::App& bench, CommandRunner& run) {
     CLI::App* sub = bench.add_subcommand("serve", "Load an OpenAI-compatible server and report");
     sub->add_option("--url", o->url, "Server base URL, e.g. http://127.0.0.1:8080")->required();
     sub->add_option("--api", o->api, "completions or chat")->capture_default_str();
-    sub->add_option("--model", o->model, "Model name sent in requests")->capture_default_str();
+    sub->add_option("--model", o->model,
+                    "Model name sent in requests; default: the first of GET /v1/models");
     sub->add_option("--api-key", o->api_key, "Sent as Authorization: Bearer KEY")
         ->envname("GLMSERVE_API_KEY");
     sub->add_option("--ca", o->tls_ca, "https: trust this CA bundle (PEM) for the server");

@@ -60,6 +60,45 @@ TEST(Prompts, SyntheticRangesStayInsideAndSeedRepeats) {
     EXPECT_NE(make_synthetic_prompts(other, 1)[0].prompt, a[0].prompt);
 }
 
+TEST(Prompts, WordsForTokensRoundsAndKeepsOneWord) {
+    EXPECT_EQ(words_for_tokens(128, 1.0), 128);
+    EXPECT_EQ(words_for_tokens(100, 2.0), 50);
+    EXPECT_EQ(words_for_tokens(128, 2.14), 60);  // 59.8
+    EXPECT_EQ(words_for_tokens(101, 2.0), 51);   // 50.5 rounds away from zero
+    EXPECT_EQ(words_for_tokens(10, 0.5), 20);    // a vocabulary with multi-word tokens
+    EXPECT_EQ(words_for_tokens(1, 3.0), 1);      // never an empty prompt
+    EXPECT_EQ(words_for_tokens(3, 7.5), 1);
+}
+
+TEST(Prompts, CalibratedPromptsAimAtTheTargetTokens) {
+    const SyntheticPromptSpec estimate{.prompt_tokens = {.min = 64, .max = 256}, .seed = 9};
+    SyntheticPromptSpec calibrated = estimate;
+    calibrated.tokens_per_word = 2.5;
+    const auto a = make_synthetic_prompts(estimate, 50);
+    const auto b = make_synthetic_prompts(calibrated, 50);
+    for (size_t i = 0; i < a.size(); ++i) {
+        // The same length draws: the target is a's word count, b has round(target / 2.5) words.
+        const int64_t target = words(a[i].prompt);
+        EXPECT_EQ(words(b[i].prompt), words_for_tokens(target, 2.5)) << i;
+        EXPECT_NEAR(static_cast<double>(b[i].n_tokens_prompt_estimate), static_cast<double>(target),
+                    1.25)
+            << i;
+        EXPECT_EQ(a[i].max_tokens, b[i].max_tokens);
+    }
+    EXPECT_EQ(make_synthetic_prompts(calibrated, 50)[17].prompt, b[17].prompt);
+    // The words are the sample's stream: the first prompt starts the calibration text.
+    EXPECT_EQ(synthetic_word_sample(9, 1000).rfind(b[0].prompt + " ", 0), 0u);
+}
+
+TEST(Prompts, WordSampleIsTheSeededStream) {
+    const std::string s = synthetic_word_sample(5, 1000);
+    EXPECT_EQ(words(s), 1000);
+    EXPECT_EQ(s, synthetic_word_sample(5, 1000));
+    EXPECT_NE(s, synthetic_word_sample(6, 1000));
+    EXPECT_EQ(synthetic_word_sample(5, 10), s.substr(0, synthetic_word_sample(5, 10).size()));
+    EXPECT_EQ(synthetic_word_sample(5, 0), "");
+}
+
 TEST(Prompts, JsonlPromptsAndMessages) {
     const auto r = parse_jsonl_prompts(
         "{\"prompt\": \"hello there world\", \"max_tokens\": 5}\n"

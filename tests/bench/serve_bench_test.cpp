@@ -119,14 +119,69 @@ TEST(ServeBench, RunWritesTableJsonAndHtml) {
 }
 
 TEST(ServeBench, UnreachableServerIsAClearError) {
-    auto config = validate({.url = "http://127.0.0.1:1", .requests = 3, .progress = false});
+    auto config =
+        validate({.url = "http://127.0.0.1:1", .model = "m", .requests = 3, .progress = false});
     ASSERT_TRUE(config.ok());
     std::FILE* out = std::tmpfile();
-    const Status st = run_serve_bench(*config, out);
-    std::fclose(out);
+    Status st = run_serve_bench(*config, out);
     EXPECT_EQ(st.code(), StatusCode::Unavailable);
     EXPECT_NE(st.message().find("could not connect to http://127.0.0.1:1"), std::string::npos)
         << st.message();
+    // Without --model the run cannot start: the error says where it looked and what to pass.
+    config = validate({.url = "http://127.0.0.1:1", .requests = 3, .progress = false});
+    ASSERT_TRUE(config.ok());
+    st = run_serve_bench(*config, out);
+    std::fclose(out);
+    EXPECT_EQ(st.code(), StatusCode::Unavailable);
+    EXPECT_NE(st.message().find("http://127.0.0.1:1/v1/models"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("pass --model"), std::string::npos) << st.message();
+}
+
+TEST(ServeBench, ExplicitModelAndNoCalibrateAskNothingFirst) {
+    auto server = testing::FakeOpenAiServer::start(
+        {.serve_models = false, .serve_tokenize = false, .tokens_per_word = 2});
+    TempDir dir;
+    auto config = validate({.url = server->url(),
+                            .model = "mine",
+                            .requests = 3,
+                            .prompt_tokens = "10",
+                            .output_tokens = "1",
+                            .calibrate = false,
+                            .json_path = (dir.path / "run.json").string(),
+                            .progress = false});
+    ASSERT_TRUE(config.ok()) << config.status().to_string();
+    const std::string text = run_to_text(*config);
+    EXPECT_EQ(server->requests_seen(), 3);  // the three measured requests only
+    EXPECT_NE(text.find("1.000 tokens per word (estimate, --no-calibrate)"), std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("model:"), std::string::npos) << text;
+    const auto doc = nlohmann::json::parse(read_all(dir.path / "run.json"));
+    EXPECT_EQ(doc["run"]["model"], "mine");
+    EXPECT_EQ(doc["run"]["model_source"], "--model");
+    EXPECT_EQ(doc["run"]["prompt_calibration"]["source"], "estimate");
+    EXPECT_EQ(doc["run"]["prompt_calibration"]["tokens_per_word"], 1.0);
+    EXPECT_EQ(doc["n_tokens_prompt"], 3 * 10 * 2);  // ten words, two tokens each
+}
+
+TEST(ServeBench, DatasetPromptsAreNotCalibrated) {
+    auto server = testing::FakeOpenAiServer::start({.model_id = "glm-ds"});
+    TempDir dir;
+    const fs::path dataset = dir.path / "p.jsonl";
+    std::ofstream(dataset) << "{\"prompt\": \"one two three\", \"max_tokens\": 2}\n";
+    auto config = validate({.url = server->url(),
+                            .requests = 2,
+                            .dataset = dataset.string(),
+                            .json_path = (dir.path / "run.json").string(),
+                            .progress = false});
+    ASSERT_TRUE(config.ok()) << config.status().to_string();
+    const std::string text = run_to_text(*config);
+    EXPECT_EQ(server->requests_seen(), 1 + 2);  // /v1/models, then the run
+    EXPECT_NE(text.find("model: glm-ds"), std::string::npos) << text;
+    EXPECT_EQ(text.find("tokens per word"), std::string::npos) << text;
+    const auto doc = nlohmann::json::parse(read_all(dir.path / "run.json"));
+    EXPECT_EQ(doc["run"]["model"], "glm-ds");
+    EXPECT_EQ(doc["run"]["model_source"], "/v1/models");
+    EXPECT_TRUE(doc["run"]["prompt_calibration"].is_null());
 }
 
 TEST(ServeBench, FailedRequestsShowAnExampleError) {

@@ -86,9 +86,13 @@ TEST_F(BenchServeCli, BadFlagsAndFilesFailClearly) {
     Ran r = run_glmserve("bench serve --url http://127.0.0.1:1 -N 3 --rate 2 --burst");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("--burst"), std::string::npos) << r.output;
-    r = run_glmserve("bench serve --url http://127.0.0.1:1 -N 3");
+    r = run_glmserve("bench serve --url http://127.0.0.1:1 --model m -N 3");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("could not connect"), std::string::npos) << r.output;
+    r = run_glmserve("bench serve --url http://127.0.0.1:1 -N 3");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.output.find("/v1/models"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--model"), std::string::npos) << r.output;
     r = run_glmserve("bench serve --url nonsense");
     EXPECT_EQ(r.exit_code, 1);
     r = run_glmserve("bench serve --url http://127.0.0.1:1 --insecure -N 1");
@@ -100,6 +104,95 @@ TEST_F(BenchServeCli, BadFlagsAndFilesFailClearly) {
     r = run_glmserve("bench compare /nonexistent.json /nonexistent.json");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.output.find("nonexistent"), std::string::npos);
+}
+
+// Our own server refuses unknown model names (404 model_not_found); so does this fake.
+TEST_F(BenchServeCli, WithoutModelUsesTheFirstOfV1Models) {
+    auto server = glmserve::testing::FakeOpenAiServer::start(
+        {.n_tokens = 2, .model_id = "glm-bench-7", .require_model_id = true});
+    const fs::path json = dir_ / "m.json";
+    const Ran r = run_glmserve("bench serve --url " + server->url() +
+                               " -N 4 --output-tokens 2 --json " + json.string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(
+        r.output.find("model: glm-bench-7 (the first listed by " + server->url() + "/v1/models)"),
+        std::string::npos)
+        << r.output;
+    const auto j = nlohmann::json::parse(read_file(json));
+    EXPECT_EQ(j.at("outcomes").at("ok"), 4);
+    EXPECT_EQ(j.at("run").at("model"), "glm-bench-7");
+    EXPECT_EQ(j.at("run").at("model_source"), "/v1/models");
+    EXPECT_EQ(nlohmann::json::parse(server->last_request_body()).at("model"), "glm-bench-7");
+
+    // A wrong explicit name is the server's 404, measured, not replaced by discovery.
+    const Ran wrong = run_glmserve("bench serve --url " + server->url() +
+                                   " --model default -N 2 --json " + json.string());
+    ASSERT_EQ(wrong.exit_code, 0) << wrong.output;
+    EXPECT_EQ(nlohmann::json::parse(read_file(json)).at("outcomes").at("by_http_status").at("404"),
+              2);
+}
+
+TEST_F(BenchServeCli, WithoutModelOrV1ModelsFailsAndSaysToPassModel) {
+    auto server = glmserve::testing::FakeOpenAiServer::start({.serve_models = false});
+    Ran r = run_glmserve("bench serve --url " + server->url() + " -N 2");
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("/v1/models: HTTP 404"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("pass --model"), std::string::npos) << r.output;
+    EXPECT_EQ(server->requests_seen(), 1);  // nothing was run
+
+    server->set_behavior({.model_id = ""});  // an empty list
+    r = run_glmserve("bench serve --url " + server->url() + " -N 2");
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("no models"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("pass --model"), std::string::npos) << r.output;
+}
+
+// Mean prompt tokens per request from a --json file.
+double prompt_tokens_per_request(const nlohmann::json& j) {
+    return j.at("n_tokens_prompt").get<double>() / j.at("n_requests").get<double>();
+}
+
+// A tokenizer that makes two tokens of every word, like a byte-level vocabulary on English.
+TEST_F(BenchServeCli, PromptTokensAreCalibratedWithTokenize) {
+    auto server = glmserve::testing::FakeOpenAiServer::start({.n_tokens = 1, .tokens_per_word = 2});
+    const fs::path json = dir_ / "c.json";
+    const std::string base = "bench serve --url " + server->url() +
+                             " -N 6 --prompt-tokens 100 --output-tokens 1 --json " + json.string();
+    Ran r = run_glmserve(base);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("prompt calibration: 2.000 tokens per word (measured by /tokenize)"),
+              std::string::npos)
+        << r.output;
+    auto j = nlohmann::json::parse(read_file(json));
+    EXPECT_EQ(j.at("outcomes").at("ok"), 6);
+    EXPECT_NEAR(prompt_tokens_per_request(j), 100, 3);
+    EXPECT_DOUBLE_EQ(j.at("run").at("prompt_calibration").at("tokens_per_word").get<double>(), 2.0);
+    EXPECT_EQ(j.at("run").at("prompt_calibration").at("source"), "/tokenize");
+
+    r = run_glmserve(base + " --no-calibrate");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    j = nlohmann::json::parse(read_file(json));
+    EXPECT_NEAR(prompt_tokens_per_request(j), 200, 6);
+    EXPECT_EQ(j.at("run").at("prompt_calibration").at("source"), "estimate");
+    EXPECT_DOUBLE_EQ(j.at("run").at("prompt_calibration").at("tokens_per_word").get<double>(), 1.0);
+}
+
+TEST_F(BenchServeCli, WithoutTokenizeWarnsAndKeepsTheEstimate) {
+    auto server = glmserve::testing::FakeOpenAiServer::start(
+        {.n_tokens = 1, .serve_tokenize = false, .tokens_per_word = 2});
+    const fs::path json = dir_ / "t.json";
+    const Ran r =
+        run_glmserve("bench serve --url " + server->url() +
+                     " -N 3 --prompt-tokens 40 --output-tokens 1 --json " + json.string());
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("warning: prompt lengths not calibrated"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("/tokenize: HTTP 404"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("(estimate, /tokenize failed)"), std::string::npos) << r.output;
+    const auto j = nlohmann::json::parse(read_file(json));
+    EXPECT_EQ(j.at("outcomes").at("ok"), 3);
+    EXPECT_EQ(j.at("run").at("prompt_calibration").at("source"), "estimate");
+    EXPECT_NEAR(prompt_tokens_per_request(j), 80, 2);  // 40 words of 2 tokens
 }
 
 }  // namespace

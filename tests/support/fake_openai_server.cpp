@@ -88,6 +88,7 @@ int count_words(std::string_view text) {
     return n;
 }
 
+// Words in "prompt" (a string or an array of them) and in every message's string content.
 int count_prompt_words(const json& req) {
     int n = 0;
     auto add = [&](const json& v) {
@@ -105,7 +106,7 @@ int count_prompt_words(const json& req) {
             if (m.is_object() && m.contains("content")) add(m["content"]);
         }
     }
-    return std::max(n, 1);
+    return n;
 }
 
 std::string token_text(int i) {
@@ -174,6 +175,7 @@ public:
 
 private:
     void on_request(const beast::error_code& ec);
+    bool answer_info(const bhttp::request<bhttp::string_body>& req, const FakeBehavior& b);
     std::optional<Plan> plan(const bhttp::request<bhttp::string_body>& req, FakeBehavior b);
     void next_request(const beast::error_code& ec);
     void send_whole(int status, std::string body, std::string_view content_type);
@@ -219,6 +221,7 @@ void Session::on_request(const beast::error_code& ec) {
     server_.n_requests.fetch_add(1, std::memory_order_relaxed);
     plan_ = Plan{};
     plan_.behavior = b;  // an error answered inside plan() still sees this request's behaviour
+    if (answer_info(req, b)) return;
     std::optional<Plan> p = plan(req, b);
     if (!p) return;  // an error answer is on its way
     plan_ = *p;
@@ -232,6 +235,45 @@ void Session::on_request(const beast::error_code& ec) {
         if (plan_.behavior.cut_stream_after) return send_cut(full_json(plan_));
         send_whole(200, full_json(plan_), "application/json");
     });
+}
+
+// GET /v1/models and POST /tokenize; false when the request is for another route.
+bool Session::answer_info(const bhttp::request<bhttp::string_body>& req, const FakeBehavior& b) {
+    const std::string_view target(req.target().data(), req.target().size());
+    const bool models = target == "/v1/models";
+    if (!models && target != "/tokenize") return false;
+    if (models ? !b.serve_models : !b.serve_tokenize) {
+        send_whole(404, error_json(404, fmt::format("no route {}", target)), "application/json");
+        return true;
+    }
+    const auto method = models ? bhttp::verb::get : bhttp::verb::post;
+    if (req.method() != method) {
+        send_whole(405, error_json(405, models ? "use GET" : "use POST"), "application/json");
+        return true;
+    }
+    json answer;
+    if (models) {
+        json data = json::array();
+        if (!b.model_id.empty()) {
+            data.push_back(
+                {{"id", b.model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "fake"}});
+        }
+        answer = {{"object", "list"}, {"data", std::move(data)}};
+    } else {
+        json body = json::parse(req.body(), nullptr, false);
+        if (body.is_discarded() || !body.is_object() || !body.contains("prompt")) {
+            send_whole(400, error_json(400, "body is not a JSON object with \"prompt\""),
+                       "application/json");
+            return true;
+        }
+        const int n = count_prompt_words(body) * b.tokens_per_word;
+        json tokens = json::array();
+        for (int i = 0; i < n; ++i) tokens.push_back(i);
+        answer = {{"tokens", std::move(tokens)}, {"count", n}, {"max_model_len", 4096}};
+    }
+    send_whole(200, answer.dump(-1, ' ', false, json::error_handler_t::replace),
+               "application/json");
+    return true;
 }
 
 std::optional<Plan> Session::plan(const bhttp::request<bhttp::string_body>& req, FakeBehavior b) {
@@ -262,7 +304,16 @@ std::optional<Plan> Session::plan(const bhttp::request<bhttp::string_body>& req,
         p.limited_by_max_tokens = true;
     }
     if (auto m = body.find("model"); m != body.end() && m->is_string()) p.model = *m;
-    p.n_prompt_tokens = count_prompt_words(body);
+    if (b.require_model_id && p.model != b.model_id) {
+        json error = {{"error",
+                       {{"message", fmt::format("model '{}' not found", p.model)},
+                        {"type", "invalid_request_error"},
+                        {"code", "model_not_found"}}}};
+        send_whole(404, error.dump(-1, ' ', false, json::error_handler_t::replace),
+                   "application/json");
+        return std::nullopt;
+    }
+    p.n_prompt_tokens = std::max(count_prompt_words(body) * b.tokens_per_word, 1);
     return p;
 }
 

@@ -4,12 +4,18 @@
 // JSON body with a usage block, and can be told to be slow, fail, cut streams or send garbage.
 //
 // Answers are deterministic: token i's text is " tok<i>" (so a reply of n tokens is
-// " tok0 tok1 ... tok<n-1>"); prompt_tokens is the number of whitespace-separated words in the
-// prompt (or in all message contents), at least 1; completion_tokens is the number of tokens
-// sent. A streamed reply sends its headers at once, waits ttft, then one token every
-// inter_token; a non-streamed one sends everything after ttft + (n - 1) * inter_token.
-// Error statuses are answered at once with an OpenAI error body (and Retry-After: 1 for 429
-// and 503). Keep-alive is honoured.
+// " tok0 tok1 ... tok<n-1>"); prompt_tokens is tokens_per_word times the number of
+// whitespace-separated words in the prompt (or in all message contents), at least 1;
+// completion_tokens is the number of tokens sent. A streamed reply sends its headers at once,
+// waits ttft, then one token every inter_token; a non-streamed one sends everything after
+// ttft + (n - 1) * inter_token. Error statuses are answered at once with an OpenAI error body
+// (and Retry-After: 1 for 429 and 503). Keep-alive is honoured.
+//
+// It also answers GET /v1/models (model_id as the one model, in the OpenAI list shape) and POST
+// /tokenize ({"prompt": text} → {"tokens": [0, 1, ...], "count": n, "max_model_len": 4096},
+// n counted like prompt_tokens but without the floor of 1), the way glmserve serve and vLLM
+// do; either route can be switched off (404, like an unknown route). `status` and the stream
+// faults apply to the completion routes only.
 // Thread: the server runs one io_context thread of its own. Every public method may be called
 // from any thread; set_behavior() applies to requests that arrive after it returns.
 #pragma once
@@ -35,6 +41,13 @@ struct FakeBehavior {
     // Close the connection right after each complete response while still announcing
     // keep-alive (a server dropping idle connections): the client's next request must retry.
     bool close_after_response = false;
+    std::string model_id = "fake-model";  // what /v1/models lists; "": an empty list
+    // Completions naming another model than model_id get 404 model_not_found, as from
+    // glmserve serve; false: any model name is answered.
+    bool require_model_id = false;
+    bool serve_models = true;    // false: GET /v1/models is 404
+    bool serve_tokenize = true;  // false: POST /tokenize is 404
+    int tokens_per_word = 1;     // >= 1; in /tokenize and usage.prompt_tokens
 };
 
 class FakeOpenAiServer {
