@@ -23,7 +23,10 @@ Result<json> parse_json_object(std::string_view text) {
 }
 
 Status http_error(const FetchReply& reply) {
-    return unavailable(fmt::format("HTTP {}: {}", reply.http_status, body_excerpt(reply.body)));
+    // A refused key would otherwise read as "pass --model", which cannot help.
+    const bool refused = reply.http_status == 401 || reply.http_status == 403;
+    return unavailable(fmt::format("HTTP {}{}: {}", reply.http_status,
+                                   refused ? " (check --api-key)" : "", body_excerpt(reply.body)));
 }
 
 }  // namespace

@@ -67,6 +67,18 @@ TEST(ServerInfo, AsksTheFakeWithTheApiKey) {
     EXPECT_NE(server->last_request_body().find("\"model\":\"glm-fake\""), std::string::npos);
 }
 
+TEST(ServerInfo, ARefusedKeySaysToCheckTheKey) {
+    auto server = FakeOpenAiServer::start({.required_api_key = "right"});
+    RunnerConfig config = config_for(server->url());
+    config.request.api_key = "wrong";
+    auto model = discover_model(config);
+    ASSERT_FALSE(model.ok());
+    EXPECT_NE(model.status().message().find("HTTP 401 (check --api-key)"), std::string::npos)
+        << model.status().to_string();
+    config.request.api_key = "right";
+    EXPECT_TRUE(discover_model(config).ok());
+}
+
 TEST(ServerInfo, MissingRoutesAndEmptyListsAreErrorsThatSayWhat) {
     auto server = FakeOpenAiServer::start({.serve_models = false, .serve_tokenize = false});
     const RunnerConfig config = config_for(server->url());

@@ -221,6 +221,12 @@ void Session::on_request(const beast::error_code& ec) {
     server_.n_requests.fetch_add(1, std::memory_order_relaxed);
     plan_ = Plan{};
     plan_.behavior = b;  // an error answered inside plan() still sees this request's behaviour
+    if (!b.required_api_key.empty()) {
+        const auto auth = req.find(bhttp::field::authorization);
+        if (auth == req.end() || auth->value() != "Bearer " + b.required_api_key) {
+            return send_whole(401, error_json(401, "invalid API key"), "application/json");
+        }
+    }
     if (answer_info(req, b)) return;
     std::optional<Plan> p = plan(req, b);
     if (!p) return;  // an error answer is on its way

@@ -48,6 +48,9 @@ struct FakeBehavior {
     bool serve_models = true;    // false: GET /v1/models is 404
     bool serve_tokenize = true;  // false: POST /tokenize is 404
     int tokens_per_word = 1;     // >= 1; in /tokenize and usage.prompt_tokens
+    // Non-empty: every request without "Authorization: Bearer <required_api_key>" gets 401, as
+    // from glmserve serve with --api-keys.
+    std::string required_api_key;
 };
 
 class FakeOpenAiServer {
