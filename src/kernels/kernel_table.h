@@ -65,8 +65,9 @@ using VecDotPackedFn = void (*)(int64_t n, const void* group, const void* activa
                                 size_t act_stride, int n_act, float* out, size_t out_stride);
 // Facts about one activation row that a packed kernel would otherwise recompute for every group
 // of kPackRows weight rows (Q4_0: each block's quant sums, 1 of 5 instructions of a decode
-// GEMV). write_act_suffix writes act_suffix_bytes(n) bytes at `suffix` from an activation row of
-// n values in the vec_dot_type; matmul stores them right after the row, and kernels other than
+// GEMV; AVX2's Q8_0-activation formats also keep each block's scale there as a float).
+// write_act_suffix writes act_suffix_bytes(n) bytes at `suffix` from an activation row of n
+// values in the vec_dot_type; matmul stores them right after the row, and kernels other than
 // vec_dot_packed skip them (they take the row stride).
 using ActSuffixBytesFn = uint64_t (*)(int64_t n);
 using WriteActSuffixFn = void (*)(int64_t n, const void* act_row, void* suffix);

@@ -25,11 +25,11 @@
 // likewise, out = A_lo + A_hi. Hence bit-identical to vec_dot.
 // Q4_0's quants are q - 8 with q in 0..15: the unsigned q enter _mm256_maddubs_epi16 as they are
 // and each half's int16 sums start at -8·Σ q_a, read from the activation suffix that matmul
-// writes once per token (computing it per group was a fifth of a decode GEMV's time; the
-// suffix also holds d_a as a float for all three formats). Q5_0 is
-// the same with q in 0..31 and -16·Σ q_a (the suffix word doubled). Q8_0's signed
-// quants use the sign trick (|q_w| times q_a with q_w's sign); its pair sums reach 2·128·127, so
-// each is widened to int32 at once. Thread: pure functions.
+// writes once per token (computing it per group was a fifth of a decode GEMV's time; the suffix
+// also holds d_a as a float, for all three formats). Q5_0 is the same with q in 0..31 and
+// -16·Σ q_a (the suffix word doubled). Q8_0's signed quants use the sign trick (|q_w| times q_a
+// with q_w's sign); its pair sums reach 2·128·127, so each is widened to int32 at once.
+// Thread: pure functions.
 #include "kernels/avx2/packed.h"
 
 #include <immintrin.h>
