@@ -56,6 +56,10 @@ void add_engine_flags(CLI::App& sub, server::ServeOptions& s) {
          "While others decode, prompt chunks take about this long per step (bounds their "
          "inter-token latency at some cost in throughput), or off",
          "PREFILL_STEP_TARGET");
+    flag(sub, "--prefill-solo-tokens", s.prefill_solo_tokens,
+         "A step holding this many prompt tokens starts no further prompt, so simultaneous "
+         "prompts answer one after another (0: fill each step)",
+         "PREFILL_SOLO_TOKENS");
     flag(sub, "--max-running", s.max_running, "Sequences decoded together", "MAX_RUNNING");
     flag(sub, "--max-queue", s.max_queue, "Requests waiting beyond which 503", "MAX_QUEUE");
     flag(sub, "--max-queued-tokens", s.max_queued_tokens,

@@ -71,6 +71,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const model
     if (config.max_running <= 0) return invalid_argument("max_running must be > 0");
     if (config.max_waiting < 0) return invalid_argument("max_waiting must be >= 0");
     if (config.max_queued_tokens <= 0) return invalid_argument("max_queued_tokens must be > 0");
+    if (config.prefill_solo_tokens < 0) return invalid_argument("prefill_solo_tokens must be >= 0");
     GS_ASSIGN_OR_RETURN(auto kv, model::KvPool::create_for(hp, config.kv_bytes, config.block_size));
     auto scheduler = std::unique_ptr<Scheduler>(
         new Scheduler(std::move(model), table, pool, std::move(config), std::move(kv), metrics));
@@ -265,8 +266,9 @@ bool Scheduler::step() {
     int64_t budget = config_.max_batch_tokens;
     plan_decodes(batch, budget);
     int64_t prefill_budget = std::min(budget, prefill_budget_beside(batch.size()));
-    plan_prefills(batch, prefill_budget);
-    plan_admissions(batch, prefill_budget);
+    int64_t n_prompt = 0;
+    plan_prefills(batch, prefill_budget, n_prompt);
+    plan_admissions(batch, prefill_budget, n_prompt);
     if (batch.empty()) {
         publish_snapshot(0, 0, 0);
         return false;
@@ -310,22 +312,27 @@ void Scheduler::plan_decodes(std::vector<Sequence*>& batch, int64_t& budget) {
     }
 }
 
-void Scheduler::plan_prefills(std::vector<Sequence*>& batch, int64_t& budget) {
+bool Scheduler::takes_another_prompt(int64_t n_prompt) const {
+    return config_.prefill_solo_tokens == 0 || n_prompt < config_.prefill_solo_tokens;
+}
+
+void Scheduler::plan_prefills(std::vector<Sequence*>& batch, int64_t& budget, int64_t& n_prompt) {
     for (auto& seq : running_) {
-        if (budget <= 0) return;
+        if (budget <= 0 || !takes_another_prompt(n_prompt)) return;
         Sequence& s = *seq;
         if (s.pending() <= 1) continue;
         // Blocks for the whole prompt were reserved at admission.
         s.chunk_tokens = std::min(s.pending(), budget);
         batch.push_back(&s);
         budget -= s.chunk_tokens;
+        n_prompt += s.chunk_tokens;
     }
 }
 
-void Scheduler::plan_admissions(std::vector<Sequence*>& batch, int64_t& budget) {
+void Scheduler::plan_admissions(std::vector<Sequence*>& batch, int64_t& budget, int64_t& n_prompt) {
     int64_t admitted_tokens = 0;
     int32_t admitted = 0;
-    while (budget > 0 && !waiting_.empty() &&
+    while (budget > 0 && takes_another_prompt(n_prompt) && !waiting_.empty() &&
            static_cast<int32_t>(running_.size()) < config_.max_running) {
         Sequence& s = *waiting_.front();
         const int64_t matched = blocks_.match_prefix(s.tokens, s.blocks, !s.lookup_counted);
@@ -349,6 +356,7 @@ void Scheduler::plan_admissions(std::vector<Sequence*>& batch, int64_t& budget) 
         }
         s.chunk_tokens = std::min(s.pending(), budget);
         budget -= s.chunk_tokens;
+        n_prompt += s.chunk_tokens;
         admitted_tokens += s.queued_tokens;
         ++admitted;
         running_.push_back(std::move(waiting_.front()));

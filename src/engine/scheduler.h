@@ -11,6 +11,8 @@
 //   3. waiting requests are admitted in arrival order while budget, max_running and the pool
 //      allow: the prefix cache supplies what it can, and blocks for the whole rest of the prompt
 //      are reserved at admission (a prefill never stalls halfway for blocks).
+// Steps 2 and 3 take no further prompt once the step holds prefill_solo_tokens prompt tokens,
+// so simultaneous prompts get their first tokens one after another rather than all at the end.
 // A long prompt is thus cut into chunks that share each step with everyone's decode token; while
 // others decode, a chunk is sized from the measured prefill rate to take about
 // prefill_step_target, so a long prompt delays the others' next token by about that much.
@@ -58,6 +60,11 @@ struct SchedulerConfig {
     // token. 0: no limit beyond max_batch_tokens. Off by default: smaller chunks cost
     // throughput (measured 2x on the reference kernels at 500 ms; see issue #4's note).
     std::chrono::milliseconds prefill_step_target{0};
+    // Once a step holds this many prompt tokens, it starts no further prompt. Prefill on a CPU
+    // is compute-bound well below this, so two prompts in one step finish no sooner than one
+    // after the other, but the first one's first token waits for the second's chunk (and every
+    // decoder's next token for both). 0: fill each step up to max_batch_tokens.
+    int64_t prefill_solo_tokens = 64;
     int32_t max_running = 16;           // sequences in the batch
     int32_t max_waiting = 64;           // queued requests
     int64_t max_queued_tokens = 65536;  // prompt tokens of queued requests
@@ -136,8 +143,10 @@ private:
     bool step();
     int64_t prefill_budget_beside(size_t n_decoding) const;
     void plan_decodes(std::vector<Sequence*>& batch, int64_t& budget);
-    void plan_prefills(std::vector<Sequence*>& batch, int64_t& budget);
-    void plan_admissions(std::vector<Sequence*>& batch, int64_t& budget);
+    // n_prompt: the prompt tokens this step holds so far (see prefill_solo_tokens).
+    bool takes_another_prompt(int64_t n_prompt) const;
+    void plan_prefills(std::vector<Sequence*>& batch, int64_t& budget, int64_t& n_prompt);
+    void plan_admissions(std::vector<Sequence*>& batch, int64_t& budget, int64_t& n_prompt);
     bool preempt_newest_for(const Sequence& needy);
     void run_batch(std::span<Sequence* const> batch);
     void after_logits(Sequence& seq, std::span<float> logits, SteadyClock::time_point now);

@@ -77,6 +77,7 @@ Result<ServeConfig> validate(const ServeOptions& o, const model::Model& m) {
     GS_RETURN_IF_ERROR(positive("--max-n", o.max_n));
     GS_RETURN_IF_ERROR(positive("--max-connections", o.max_connections));
     if (o.n_ctx < 0) return invalid_argument("--ctx must be >= 0");
+    if (o.prefill_solo_tokens < 0) return invalid_argument("--prefill-solo-tokens must be >= 0");
     if (o.rate_rpm < 0 || o.rate_tpm < 0) return invalid_argument("--rate-* must be >= 0");
     c.threads = o.threads;
 
@@ -93,6 +94,7 @@ Result<ServeConfig> validate(const ServeOptions& o, const model::Model& m) {
         GS_ASSIGN_OR_RETURN(e.prefill_step_target,
                             duration_flag("--prefill-step-target", o.prefill_step_target));
     }
+    e.prefill_solo_tokens = o.prefill_solo_tokens;
     e.max_running = o.max_running;
     e.max_waiting = o.max_queue;
     e.max_queued_tokens = o.max_queued_tokens > 0 ? o.max_queued_tokens : 4 * n_ctx;

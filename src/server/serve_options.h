@@ -26,6 +26,7 @@ struct ServeOptions {
     std::string kv_memory;  // empty: derived from free memory (see validate())
     int64_t max_batch_tokens = 256;
     std::string prefill_step_target = "off";  // a duration, or "off"
+    int64_t prefill_solo_tokens = 64;         // 0: fill each step with prompts
     int32_t max_running = 16;
     int32_t max_queue = 64;
     int64_t max_queued_tokens = 0;  // 0: 4 contexts' worth

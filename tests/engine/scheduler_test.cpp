@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <future>
@@ -186,6 +187,48 @@ TEST_F(SchedulerTest, RepeatedPromptHitsThePrefixCache) {
     EXPECT_EQ(snap.prefix_cache.hit_blocks, 4);
     EXPECT_GT(snap.kv_blocks_cached, 0);
     EXPECT_NE(registry.render().find("glmserve_prefix_cache_hits_total 4"), std::string::npos);
+}
+
+// Two 100-token prompts queued together, with room for both in one 256-token step: past
+// prefill_solo_tokens the step takes no second prompt, so the first answers a step earlier
+// than the second (and each answers exactly as alone); with 0 both answer in the same step.
+TEST_F(SchedulerTest, SimultaneousPromptsAnswerOneAfterAnother) {
+    for (const int64_t solo_tokens : {int64_t{64}, int64_t{0}}) {
+        auto gate = std::make_shared<StepGate>();
+        auto steps = std::make_shared<std::atomic<int>>(0);
+        auto sched = start({.max_batch_tokens = 256,
+                            .prefill_solo_tokens = solo_tokens,
+                            .before_step = [gate, steps] {
+                                gate->pass();
+                                steps->fetch_add(1);
+                            }});
+        gate->wait_held();
+        std::shared_ptr<CollectingSink> sinks[2];
+        std::atomic<int> first_token_step[2] = {-1, -1};
+        for (int i = 0; i < 2; ++i) {
+            sinks[i] = std::make_shared<CollectingSink>();
+            sinks[i]->on_token_hook = [&, i](const TokenEvent&) {
+                int unset = -1;
+                first_token_step[i].compare_exchange_strong(unset, steps->load());
+                return TokenAction::Continue;
+            };
+            ASSERT_TRUE(
+                sched
+                    ->try_submit(request(make_prompt(100, 30 + i), 3, sinks[i], {.temperature = 0}))
+                    .ok());
+        }
+        gate->open();
+        for (int i = 0; i < 2; ++i) {
+            EXPECT_EQ(sinks[i]->finished().reason, FinishReason::Length);
+            EXPECT_EQ(sinks[i]->tokens(), solo(make_prompt(100, 30 + i), 3, {.temperature = 0}));
+        }
+        if (solo_tokens > 0) {
+            EXPECT_LT(first_token_step[0].load(), first_token_step[1].load());
+        } else {
+            EXPECT_EQ(first_token_step[0].load(), first_token_step[1].load());
+        }
+        sched->stop();
+    }
 }
 
 TEST_F(SchedulerTest, TinyPoolPreemptsAndEveryRequestStillCompletesCorrectly) {

@@ -32,6 +32,7 @@ TEST_F(ServeOptionsTest, DefaultsComeFromTheModelAndTheFlags) {
     EXPECT_EQ(c->http.limits.max_body_bytes, 4u << 20);
     EXPECT_EQ(c->http.limits.header_timeout, std::chrono::milliseconds(10'000));
     EXPECT_EQ(c->engine.prefill_step_target, std::chrono::milliseconds(0));  // "off"
+    EXPECT_EQ(c->engine.prefill_solo_tokens, 64);
     EXPECT_TRUE(c->engine.prefix_cache);
 }
 
@@ -40,6 +41,7 @@ TEST_F(ServeOptionsTest, ExplicitValuesAreParsedWithUnits) {
     options_.max_body = "1MB";
     options_.drain_timeout = "2m";
     options_.prefill_step_target = "250ms";
+    options_.prefill_solo_tokens = 0;
     options_.n_ctx = 256;
     options_.no_prefix_cache = true;
     options_.model_name = "glm";
@@ -49,6 +51,7 @@ TEST_F(ServeOptionsTest, ExplicitValuesAreParsedWithUnits) {
     EXPECT_EQ(c->http.limits.max_body_bytes, 1'000'000u);
     EXPECT_EQ(c->drain_timeout, std::chrono::milliseconds(120'000));
     EXPECT_EQ(c->engine.prefill_step_target, std::chrono::milliseconds(250));
+    EXPECT_EQ(c->engine.prefill_solo_tokens, 0);
     EXPECT_EQ(c->engine.n_ctx, 256);
     EXPECT_FALSE(c->engine.prefix_cache);
     EXPECT_EQ(c->model_name, "glm");
@@ -72,6 +75,7 @@ TEST_F(ServeOptionsTest, BadValuesNameTheirFlag) {
     refused([](ServeOptions& o) { o.header_timeout = "0s"; }, "--header-timeout");
     refused([](ServeOptions& o) { o.default_timeout = "2h"; }, "--timeout-default");
     refused([](ServeOptions& o) { o.prefill_step_target = "soon"; }, "--prefill-step-target");
+    refused([](ServeOptions& o) { o.prefill_solo_tokens = -1; }, "--prefill-solo-tokens");
     refused([](ServeOptions& o) { o.chat_template = "jinja"; }, "jinja");
     refused([](ServeOptions& o) { o.tls_cert = "server.crt"; }, "--tls-key");
     refused([](ServeOptions& o) { o.tls_client_ca = "ca.pem"; }, "--tls-client-ca");
