@@ -33,30 +33,33 @@ int run_bench_engine(const BenchEngineOptions& o) {
     const int threads = resolve_threads(o.threads);
     kernels::ThreadPool pool(threads);
     engine::EngineBenchOptions bench = o.bench;
-    bench.probe_bandwidth = true;
+    // The roofline is about generation: a prompt-only run skips the 1 GiB probe buffer and the
+    // probes.
+    const bool roofline_wanted = o.bench.n_gen > 0;
+    bench.probe_bandwidth = roofline_wanted;
     auto r = engine::run_engine_bench(*m, kernels::active_kernels(), pool, bench);
     if (!r.ok()) return fail(r.status());
     const double bandwidth = engine::median(r->read_bandwidth);
     const double roofline = bandwidth / static_cast<double>(r->bytes_per_token);
     const double fraction = engine::roofline_fraction(*r);
-    const auto [lowest, highest] =
-        std::minmax_element(r->read_bandwidth.begin(), r->read_bandwidth.end());
     const std::string kernels_name(kernels::active_kernels().name);
     if (o.json) {
-        const nlohmann::json j{{"model", o.model},
-                               {"threads", threads},
-                               {"kernels", kernels_name},
-                               {"n_prompt", o.bench.n_prompt},
-                               {"n_gen", o.bench.n_gen},
-                               {"repetitions", o.bench.repetitions},
-                               {"prompt_tokens_per_second", to_json(r->prompt)},
-                               {"generation_tokens_per_second", to_json(r->generation)},
-                               {"weight_bytes", r->weight_bytes},
-                               {"bytes_per_token", r->bytes_per_token},
-                               {"read_bandwidth_bytes_per_second", bandwidth},
-                               {"read_bandwidth_samples", r->read_bandwidth},
-                               {"roofline_tokens_per_second", roofline},
-                               {"roofline_fraction", fraction}};
+        nlohmann::json j{{"model", o.model},
+                         {"threads", threads},
+                         {"kernels", kernels_name},
+                         {"n_prompt", o.bench.n_prompt},
+                         {"n_gen", o.bench.n_gen},
+                         {"repetitions", o.bench.repetitions},
+                         {"prompt_tokens_per_second", to_json(r->prompt)},
+                         {"generation_tokens_per_second", to_json(r->generation)},
+                         {"weight_bytes", r->weight_bytes},
+                         {"bytes_per_token", r->bytes_per_token}};
+        if (roofline_wanted) {
+            j["read_bandwidth_bytes_per_second"] = bandwidth;
+            j["read_bandwidth_samples"] = r->read_bandwidth;
+            j["roofline_tokens_per_second"] = roofline;
+            j["roofline_fraction"] = fraction;
+        }
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
@@ -67,20 +70,17 @@ int run_bench_engine(const BenchEngineOptions& o) {
         std::printf("pp%-5d %10.2f ± %.2f tokens/s\n", o.bench.n_prompt, r->prompt.mean,
                     r->prompt.stddev);
     }
-    if (o.bench.n_gen > 0) {
-        std::printf("tg%-5d %10.2f ± %.2f tokens/s\n", o.bench.n_gen, r->generation.mean,
-                    r->generation.stddev);
-    }
+    if (!roofline_wanted) return 0;
+    std::printf("tg%-5d %10.2f ± %.2f tokens/s\n", o.bench.n_gen, r->generation.mean,
+                r->generation.stddev);
+    const auto [lowest, highest] =
+        std::minmax_element(r->read_bandwidth.begin(), r->read_bandwidth.end());
     std::printf(
         "memory read bandwidth %.2f GB/s (median of %zu probes, one after each run: %.2f-%.2f) "
         "-> roofline %.2f tokens/s\n",
         bandwidth / 1e9, r->read_bandwidth.size(), *lowest / 1e9, *highest / 1e9, roofline);
-    if (o.bench.n_gen > 0) {
-        std::printf(
-            "generation at %.1f%% of the roofline (median of each run against its own "
-            "probe)\n",
-            100.0 * fraction);
-    }
+    std::printf("generation at %.1f%% of the roofline (median of each run against its own probe)\n",
+                100.0 * fraction);
     return 0;
 }
 

@@ -133,6 +133,20 @@ TEST_F(CliTest, BenchEngineReportsSpeedAndRoofline) {
     EXPECT_GT(j.at("roofline_fraction").get<double>(), 0.0);
 }
 
+// The roofline is about generation: a prompt-only run neither probes nor reports bandwidth.
+TEST_F(CliTest, BenchEnginePromptOnlyHasNoRoofline) {
+    const RunResult r = run("bench engine -m " + model() + " -p 8 -n 0 -r 2 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j.at("prompt_tokens_per_second").at("samples").size(), 2u);
+    EXPECT_FALSE(j.contains("read_bandwidth_samples"));
+    EXPECT_FALSE(j.contains("roofline_fraction"));
+    const RunResult text = run("bench engine -m " + model() + " -p 8 -n 0 -r 1");
+    ASSERT_EQ(text.exit_code, 0) << text.output;
+    EXPECT_NE(text.output.find("pp8"), std::string::npos) << text.output;
+    EXPECT_EQ(text.output.find("bandwidth"), std::string::npos) << text.output;
+}
+
 TEST_F(CliTest, ErrorsAreClearAndNonZero) {
     RunResult r = run("generate -m /nonexistent.gguf -p hi");
     EXPECT_EQ(r.exit_code, 1);
