@@ -21,10 +21,12 @@
 // packed_q4_k.cpp.
 //
 // The arithmetic is the canonical order of q_legacy.cpp, lane r for row r: per block the exact
-// int sums S_lo (elements 0..15) and S_hi (16..31), A_lo = fma(d_w·d_a, S_lo, A_lo), A_hi
-// likewise, out = A_lo + A_hi. Hence bit-identical to vec_dot.
+// int sum S of its 32 products, A = fma(d_w·d_a, S, A), out = A. Hence bit-identical to vec_dot.
+// One FMA per block (not per half block) leaves 4 tokens' accumulators and int sums room in the
+// 16 registers: with two per token the compiler spilled them, and the 4-token Q4_0 body ran no
+// faster per multiply-add than the 2-token one.
 // Q4_0's quants are q - 8 with q in 0..15: the unsigned q enter _mm256_maddubs_epi16 as they are
-// and each half's int16 sums start at -8·Σ q_a, read from the activation suffix that matmul
+// and the block's int32 sum starts at -8·Σ q_a, read from the activation suffix that matmul
 // writes once per token (computing it per group was a fifth of a decode GEMV's time; the suffix
 // also holds d_a as a float, for all three formats). Q5_0 is the same with q in 0..31 and
 // -16·Σ q_a (the suffix word doubled). Q8_0's signed quants use the sign trick (|q_w| times q_a
@@ -50,6 +52,7 @@ constexpr int64_t kQ5_0GroupBlockBytes = kPackRows * sizeof(BlockQ5_0);  // 176
 constexpr int64_t kQ5_0PlaneOffset = 4 * 32;
 
 using detail::broadcast_word;
+using detail::keep_in_register;
 using detail::kPrefetchBytes;
 using detail::kScalesBytes;
 using detail::load_32_bytes;
@@ -79,13 +82,12 @@ void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
     }
 }
 
-// The suffix of a Q8_0 activation row (write_q8_0_act_suffix), per block b at 12b: two int32
-// words, the int16 pairs (-8·Σ q_a[0..15], 0) and (-8·Σ q_a[16..31], 0), and the block's d as
-// a float. The Q4_0 and Q5_0 kernels start their half sums from the words (see below); all
-// three kernels read d there, one broadcast instead of widening the fp16 field for every block
-// of every group.
-constexpr uint64_t kSuffixBlockBytes = 2 * sizeof(int32_t) + sizeof(float);
-constexpr uint64_t kSuffixScaleOffset = 2 * sizeof(int32_t);
+// The suffix of a Q8_0 activation row (write_q8_0_act_suffix), per block b at 8b: the int32
+// -8·Σ q_a over the block's 32 quants, and the block's d as a float. The Q4_0 and Q5_0 kernels
+// start their block sums from the word (see below); all three kernels read d there, one
+// broadcast instead of widening the fp16 field for every block of every group.
+constexpr uint64_t kSuffixBlockBytes = sizeof(int32_t) + sizeof(float);
+constexpr uint64_t kSuffixScaleOffset = sizeof(int32_t);
 
 // Where token 0's suffix starts in activation rows of n values.
 inline const uint8_t* suffix_of(const uint8_t* a, int64_t n) {
@@ -99,11 +101,11 @@ inline __m256 token_scales(__m256 d_w, const uint8_t* sb) {
     return _mm256_mul_ps(d_w, _mm256_set1_ps(d_a));
 }
 
-// A_half[c] = fma(d_w·d_a, S[c], A_half[c]) for C tokens: one half block's step of the canonical
-// order, from its exact int32 sums. `sb`: token 0's suffix block.
+// A[c] = fma(d_w·d_a, S[c], A[c]) for C tokens: one block's step of the canonical order, from
+// its exact int32 sums. `sb`: token 0's suffix block.
 template <int C>
-inline void accumulate_half(__m256 (&acc)[C], __m256 d_w, const uint8_t* sb, size_t a_stride,
-                            const __m256i (&sums)[C]) {
+inline void accumulate_block(__m256 (&acc)[C], __m256 d_w, const uint8_t* sb, size_t a_stride,
+                             const __m256i (&sums)[C]) {
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
         acc[c] = _mm256_fmadd_ps(token_scales(d_w, sb + c * a_stride), _mm256_cvtepi32_ps(sums[c]),
@@ -111,36 +113,48 @@ inline void accumulate_half(__m256 (&acc)[C], __m256 d_w, const uint8_t* sb, siz
     }
 }
 
-// s[c] = the exact int sum S_lo (kHalf 0: elements 0..15, chunks 0..3) or S_hi (kHalf 1) of one
-// Q8_0 group block for C tokens. A chunk's weights (and their absolute values) are loaded
-// once for all C tokens.
-template <int C, int kHalf>
-inline void q8_0_half_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride, __m256i (&s)[C]) {
+// s[c] += the products of chunk k of one Q8_0 group block for C tokens. A chunk's weights (and
+// their absolute values) are loaded once for all C tokens.
+template <int C>
+inline void q8_0_add_chunk(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int k,
+                           __m256i (&s)[C]) {
     const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
+    const __m256i w_abs = _mm256_sign_epi8(w, w);
 #pragma GCC unroll 4
-    for (__m256i& v : s) v = _mm256_setzero_si256();
-#pragma GCC unroll 4
-    for (int k = 4 * kHalf; k < 4 * kHalf + 4; ++k) {
-        const __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
-        const __m256i w_abs = _mm256_sign_epi8(w, w);
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) {
-            const __m256i q_a = broadcast_word(ab + c * a_stride + offsetof(BlockQ8_0, qs) + 4 * k);
-            const __m256i pairs = _mm256_maddubs_epi16(w_abs, _mm256_sign_epi8(q_a, w));
-            s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(pairs, ones));
-        }
+    for (int c = 0; c < C; ++c) {
+        const __m256i q_a = broadcast_word(ab + c * a_stride + offsetof(BlockQ8_0, qs) + 4 * k);
+        const __m256i pairs = _mm256_maddubs_epi16(w_abs, _mm256_sign_epi8(q_a, w));
+        s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(pairs, ones));
+        keep_in_register(s[c]);
     }
 }
 
-// C tokens (1..4) against one Q8_0 group, one half block at a time (so that 4 tokens' int
-// sums and float accumulators fit the 16 registers).
+// s[c] = the exact int sum S of one Q8_0 group block for C tokens.
+template <int C>
+inline void q8_0_block_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride,
+                            __m256i (&s)[C]) {
+#pragma GCC unroll 4
+    for (__m256i& v : s) v = _mm256_setzero_si256();
+    // How far to unroll, measured in BM_VecDotPacked: fully for 1 and 4 tokens (0.9x the time
+    // of half), half for 2 (fully took 1.1x).
+    if constexpr (C == 2) {
+#pragma GCC unroll 4
+        for (int k = 0; k < 8; ++k) q8_0_add_chunk<C>(gb, ab, a_stride, k, s);
+    } else {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) q8_0_add_chunk<C>(gb, ab, a_stride, k, s);
+    }
+}
+
+// C tokens (1..4) against one Q8_0 group.
 template <int C>
 struct Q8_0Body {
     static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
                     size_t out_stride) {
-        __m256 a_lo[C], a_hi[C];
+        __m256 acc[C];
 #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
+        for (__m256& v : acc) v = _mm256_setzero_ps();
         const uint8_t* suffix = suffix_of(a, n);
         for (int64_t b = 0; b < n / kQK; ++b) {
             const uint8_t* gb = group + b * kQ8_0GroupBlockBytes;
@@ -149,43 +163,35 @@ struct Q8_0Body {
             const uint8_t* sb = suffix + b * kSuffixBlockBytes;
             const __m256 d_w = load_row_scales(gb);
             __m256i s[C];
-            q8_0_half_sums<C, 0>(gb, ab, a_stride, s);
-            accumulate_half<C>(a_lo, d_w, sb, a_stride, s);
-            q8_0_half_sums<C, 1>(gb, ab, a_stride, s);
-            accumulate_half<C>(a_hi, d_w, sb, a_stride, s);
+            q8_0_block_sums<C>(gb, ab, a_stride, s);
+            accumulate_block<C>(acc, d_w, sb, a_stride, s);
         }
 #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) {
-            _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
-        }
+        for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, acc[c]);
     }
 };
-
-// Q4_0's half sums start at the suffix words, so that they come out as Σ (q_w - 8)·q_a
-// directly: the unsigned nibbles need no correction after. Bounds: |8·Σ| ≤ 8·16·128 = 16384,
-// and four chunks' maddubs pair sums (each at most 2·15·128 = 3840) on top stay inside int16.
 
 // Q4_0's GEMV asks for weights further ahead than the shared kPrefetchBytes: its blocks go
 // faster. A/B of a 2-thread 4096x27392 GEMV, interleaved, best of 120: 2048 bytes took
 // 0.92-0.94x the time of 1024 (3072 the same as 2048; Q8_0 gained nothing from 2048).
 constexpr int64_t kQ4_0PrefetchBytes = 2048;
 
-// Where token c's half sums start for block b, half kHalf (suffix: token 0's suffix).
-template <int kHalf>
-inline __m256i q4_0_start(const uint8_t* suffix, size_t a_stride, int c, int64_t b) {
-    return broadcast_word(suffix + c * a_stride + b * kSuffixBlockBytes + 4 * kHalf);
-}
-
 // The two nibble formats: Q4_0 (q - 8, q a nibble) and Q5_0 (q - 16, q a nibble plus a high bit
-// from the group block's bit plane). Both start their half sums from the Q4_0 suffix: Q5_0's
-// -16·Σ q_a is that word shifted left by one (|16·Σ| <= 16·16·127 = 32512 fits an int16).
+// from the group block's bit plane). Both start their block sums from the suffix word, so that
+// they come out as Σ (q_w - offset)·q_a with no correction after; Q5_0's -16·Σ q_a is the word
+// doubled.
+// kBlockInInt16: whether a lane's int16 pair sums hold the whole block. Each int16 adds 16 of
+// the 32 products q·q_a (two per chunk): Q4_0's reach 16·15·127 = 30480 and fit, Q5_0's reach
+// 16·31·127 = 62992 and do not, so Q5_0 widens each half to int32 on its own.
 struct Q4_0Group {
     static constexpr int64_t kBlockBytes = kQ4_0GroupBlockBytes;
     static constexpr bool kHighBits = false;
+    static constexpr bool kBlockInInt16 = true;
 };
 struct Q5_0Group {
     static constexpr int64_t kBlockBytes = kQ5_0GroupBlockBytes;
     static constexpr bool kHighBits = true;
+    static constexpr bool kBlockInInt16 = false;
 };
 
 // Chunk k of half kHalf as maddubs' unsigned operand: the nibbles, and for Q5_0 the high bits
@@ -204,45 +210,57 @@ inline __m256i nibble_chunk(const uint8_t* gb, int k, __m256i plane, __m256i pla
     return w;
 }
 
-// The int16 pair sums of one half (kHalf 0: elements 0..15 against activation quants 0..15; 1:
-// elements 16..31 against 16..31) of one nibble-format group block for C tokens, from their
-// start words. Each int16 is one row's Σ over 8 elements of q_w·q_a plus (in the even one)
-// -offset·Σ q_a of the 16, i.e. Σ (q_w - offset)·q_a over 8 elements minus offset·Σ q_a over
-// the other 8: at most 16·16·127 = 32512 for Q5_0 (Q4_0: 31744, as above).
+// p[c] += the int16 pair sums q_w·q_a of half kHalf (0: elements 0..15 against activation
+// quants 0..15; 1: elements 16..31 against 16..31) of one nibble-format group block, for C
+// tokens; the raw quants, before the offset.
 template <class F, int C, int kHalf>
-inline void nibble_half_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* suffix,
-                             size_t a_stride, int64_t b, __m256i (&s)[C]) {
-    __m256i plane = _mm256_setzero_si256(), plane_lo = plane;
-    if constexpr (F::kHighBits) {
-        plane = load_32_bytes(gb + kScalesBytes + kQ5_0PlaneOffset);
-        if constexpr (kHalf == 0) plane_lo = _mm256_slli_epi16(plane, 4);
-    }
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) {
-        s[c] = q4_0_start<kHalf>(suffix, a_stride, c, b);
-        if constexpr (F::kHighBits) s[c] = _mm256_slli_epi16(s[c], 1);
-    }
+inline void add_half_pairs(const uint8_t* gb, const uint8_t* ab, size_t a_stride, __m256i plane,
+                           __m256i plane_lo, __m256i (&p)[C]) {
 #pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
         const __m256i w = nibble_chunk<F, kHalf>(gb, k, plane, plane_lo);
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
             const uint8_t* q_a = ab + c * a_stride + offsetof(BlockQ8_0, qs) + 16 * kHalf;
-            s[c] = _mm256_add_epi16(s[c], _mm256_maddubs_epi16(w, broadcast_word(q_a + 4 * k)));
+            p[c] = _mm256_add_epi16(p[c], _mm256_maddubs_epi16(w, broadcast_word(q_a + 4 * k)));
+            keep_in_register(p[c]);
         }
     }
 }
 
-// Each lane's two int16 pair sums added, as int32 (exact).
-template <int C>
-inline void widen_pairs(__m256i (&s)[C]) {
+// s[c] = the exact int sum S = Σ (q_w - offset)·q_a of one nibble-format group block for C
+// tokens: -offset·Σ q_a from the suffix block `sb` (token 0's), plus the widened pair sums.
+template <class F, int C>
+inline void nibble_block_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* sb,
+                              size_t a_stride, __m256i (&s)[C]) {
     const __m256i ones = _mm256_set1_epi16(1);
+    __m256i plane = _mm256_setzero_si256(), plane_lo = plane;
+    if constexpr (F::kHighBits) {
+        plane = load_32_bytes(gb + kScalesBytes + kQ5_0PlaneOffset);
+        plane_lo = _mm256_slli_epi16(plane, 4);
+    }
 #pragma GCC unroll 4
-    for (__m256i& v : s) v = _mm256_madd_epi16(v, ones);
+    for (int c = 0; c < C; ++c) {
+        s[c] = broadcast_word(sb + c * a_stride);
+        if constexpr (F::kHighBits) s[c] = _mm256_add_epi32(s[c], s[c]);
+    }
+    __m256i p[C];
+#pragma GCC unroll 4
+    for (__m256i& v : p) v = _mm256_setzero_si256();
+    add_half_pairs<F, C, 0>(gb, ab, a_stride, plane, plane_lo, p);
+    if constexpr (!F::kBlockInInt16) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(p[c], ones));
+            p[c] = _mm256_setzero_si256();
+        }
+    }
+    add_half_pairs<F, C, 1>(gb, ab, a_stride, plane, plane_lo, p);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(p[c], ones));
 }
 
-// C tokens (1..4) against one Q4_0 or Q5_0 group, one half block at a time (so that 4 tokens'
-// sums and accumulators fit the 16 registers).
+// C tokens (1..4) against one Q4_0 or Q5_0 group.
 template <class F>
 struct NibbleBody {
     template <int C>
@@ -250,9 +268,9 @@ struct NibbleBody {
         static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
                         float* out, size_t out_stride) {
             const uint8_t* suffix = suffix_of(a, n);
-            __m256 a_lo[C], a_hi[C];
+            __m256 acc[C];
 #pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) a_lo[c] = a_hi[c] = _mm256_setzero_ps();
+            for (__m256& v : acc) v = _mm256_setzero_ps();
             for (int64_t b = 0; b < n / kQK; ++b) {
                 const uint8_t* gb = group + b * F::kBlockBytes;
                 for (int line = 0; line < 3; ++line) {
@@ -260,19 +278,12 @@ struct NibbleBody {
                 }
                 const uint8_t* ab = a + b * sizeof(BlockQ8_0);
                 const uint8_t* sb = suffix + b * kSuffixBlockBytes;
-                const __m256 d_w = load_row_scales(gb);
                 __m256i s[C];
-                nibble_half_sums<F, C, 0>(gb, ab, suffix, a_stride, b, s);
-                widen_pairs(s);
-                accumulate_half<C>(a_lo, d_w, sb, a_stride, s);
-                nibble_half_sums<F, C, 1>(gb, ab, suffix, a_stride, b, s);
-                widen_pairs(s);
-                accumulate_half<C>(a_hi, d_w, sb, a_stride, s);
+                nibble_block_sums<F, C>(gb, ab, sb, a_stride, s);
+                accumulate_block<C>(acc, load_row_scales(gb), sb, a_stride, s);
             }
 #pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) {
-                _mm256_storeu_ps(out + c * out_stride, _mm256_add_ps(a_lo[c], a_hi[c]));
-            }
+            for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, acc[c]);
         }
     };
 };
@@ -340,14 +351,10 @@ void write_q8_0_act_suffix(int64_t n, const void* act_row, void* suffix) {
     for (int64_t b = 0; b < n / kQK; ++b) {
         const uint8_t* block = blocks + b * sizeof(BlockQ8_0);
         uint8_t* out = dst + b * kSuffixBlockBytes;
-        for (int half = 0; half < 2; ++half) {
-            int32_t sum = 0;
-            for (int i = 0; i < kQK / 2; ++i) {
-                sum += static_cast<int8_t>(block[offsetof(BlockQ8_0, qs) + kQK / 2 * half + i]);
-            }
-            const uint32_t start = static_cast<uint32_t>(-8 * sum) & 0xFFFFu;
-            std::memcpy(out + 4 * half, &start, sizeof(start));
-        }
+        int32_t sum = 0;
+        for (int i = 0; i < kQK; ++i) sum += static_cast<int8_t>(block[offsetof(BlockQ8_0, qs) + i]);
+        const int32_t start = -8 * sum;
+        std::memcpy(out, &start, sizeof(start));
         const float d = load_half(block + offsetof(BlockQ8_0, d));
         std::memcpy(out + kSuffixScaleOffset, &d, sizeof(d));
     }

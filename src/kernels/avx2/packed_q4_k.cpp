@@ -38,6 +38,7 @@ namespace glmserve::kernels::avx2 {
 namespace {
 
 using detail::broadcast_word;
+using detail::keep_in_register;
 using detail::load_32_bytes;
 using detail::load_row_scales;
 using detail::prefetch;
@@ -102,6 +103,7 @@ inline void add_chunk(const uint8_t* q, const uint8_t* ab, size_t a_stride, int 
         const uint8_t* q_a = ab + c * a_stride + offsetof(BlockQ8_K, qs) + 64 * chunk;
         s[c] = _mm256_add_epi16(s[c],
                                 _mm256_maddubs_epi16(w, broadcast_word(q_a + 32 * kHigh + 4 * k)));
+        keep_in_register(s[c]);
     }
 }
 
@@ -112,15 +114,8 @@ inline void add_sub_block(const uint8_t* q, const uint8_t* ab, size_t a_stride, 
     __m256i s[C];  // int16 pair sums, lane r row r
 #pragma GCC unroll 4
     for (__m256i& v : s) v = _mm256_setzero_si256();
-    if constexpr (C <= 2) {
-        // Fully unrolled: the adds form a tree, so the maddubs overlap.
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) add_chunk<C, kHigh>(q, ab, a_stride, chunk, k, s);
-    } else {
-        // Unrolled less: a full unroll's tree of 4 tokens' products would not fit in registers.
-#pragma GCC unroll 2
-        for (int k = 0; k < 8; ++k) add_chunk<C, kHigh>(q, ab, a_stride, chunk, k, s);
-    }
+    for (int k = 0; k < 8; ++k) add_chunk<C, kHigh>(q, ab, a_stride, chunk, k, s);
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) isum[c] = _mm256_add_epi32(isum[c], _mm256_madd_epi16(s[c], sc));
 }

@@ -155,18 +155,19 @@ inline Q8Block quantize_block_q8(const float* x) {
 // ---- dot products ----
 //
 // The result every dot product here computes, bit for bit (vec_dot, vec_dot_rows and
-// vec_dot_tile alike), for weight row r and activation row c: per block, in order,
-//   S_lo, S_hi = the exact int sums of q_w q_a over elements 0..15 and 16..31
-//   d          = d_w * d_a (exact: two fp16 significands fit in a float's)
-//   A_lo = fma(d, S_lo, A_lo),  A_hi = fma(d, S_hi, A_hi)    (both start at +0)
-//   formats with a min, then: A_lo = fma(m_w, s_a, A_lo),  A_hi = fma(m_w, 0, A_hi)
-// and out = A_lo + A_hi. (fma(m_w, 0, A_hi) is A_hi for a finite m_w; it is there because the
-// min term is added to a whole vector whose high half of s_a is 0.)
-// Each (r, c) owns one float lane in each 128-bit half of an accumulator: A_lo in the low half,
-// A_hi in the same lane of the high half. With two or more activation rows, the activation rows
-// fill the lanes and each weight row has its own accumulator; with one activation row (a GEMV),
-// up to four weight rows fill the lanes of one accumulator. The int sums are exact in any order
-// and every lane sees the same float operations, so the layouts agree bit for bit.
+// vec_dot_tile alike, and the row-interleaved kernels of packed.cpp), for weight row r and
+// activation row c: per block, in order,
+//   S = the exact int sum of q_w q_a over the block's 32 elements
+//   d = d_w * d_a (exact: two fp16 significands fit in a float's)
+//   A = fma(d, S, A)    (A starts at +0)
+//   formats with a min, then: A = fma(m_w, s_a, A)
+// and out = A. (One FMA per block rather than one per half block: the packed kernels then keep
+// 4 tokens' sums and accumulators in registers.)
+// Each (r, c) owns one float lane of a 128-bit accumulator. With two or more activation rows,
+// the activation rows fill the lanes and each weight row has its own accumulator; with one
+// activation row (a GEMV), up to four weight rows fill the lanes of one accumulator. The int
+// sums are exact in any order and every lane sees the same float operations, so the layouts
+// agree bit for bit.
 
 // Per weight format: the block layout, its activation block, and how one block's quants enter
 // _mm256_maddubs_epi16 (unsigned bytes times signed activation bytes, adjacent pairs summed to
@@ -248,7 +249,8 @@ inline __m256i pair_sums(const WeightQuants& w, __m256i q_a) {
 }
 
 // Four vectors -> per 128-bit half [v0 v1 v2 v3], each the sum of its own vector's elements in
-// that half; hadd keeps the halves apart, which is what makes lane i of the low half S_lo.
+// that half: hadd keeps the halves apart, so that lane i sums elements 0..15 of item i in the
+// low half and elements 16..31 in the high half.
 inline __m256i hadd4_epi16(const __m256i (&v)[4]) {
     return _mm256_hadd_epi16(_mm256_hadd_epi16(v[0], v[1]), _mm256_hadd_epi16(v[2], v[3]));
 }
@@ -271,26 +273,29 @@ inline __m256i offset_sums(const __m256i (&q_a)[4]) {
     }
 }
 
-// Pair sums of four (weight, activation) items -> int32 [S(0) S(1) S(2) S(3)] in each half:
-// S_lo of each item in the low half, S_hi in the high half (exact, see the traits).
+// Pair sums of four (weight, activation) items -> int32 [S(0) S(1) S(2) S(3)], each item's
+// exact block sum (see the traits): hadd leaves the sums of elements 0..15 in the low 128-bit
+// half and those of 16..31 in the high one, added last.
 template <class W>
-inline __m256i item_sums(const __m256i (&p)[4], __m256i offsets) {
+inline __m128i item_sums(const __m256i (&p)[4], __m256i offsets) {
     const __m256i ones = _mm256_set1_epi16(1);
+    __m256i halves;
     if constexpr (W::kSigned) {
         const __m256i wide[4] = {_mm256_madd_epi16(p[0], ones), _mm256_madd_epi16(p[1], ones),
                                  _mm256_madd_epi16(p[2], ones), _mm256_madd_epi16(p[3], ones)};
-        return hadd4_epi32(wide);
+        halves = hadd4_epi32(wide);
     } else {
         __m256i h = hadd4_epi16(p);
         if constexpr (W::kOffset != 0) h = _mm256_sub_epi16(h, offsets);
-        return _mm256_madd_epi16(h, ones);
+        halves = _mm256_madd_epi16(h, ones);
     }
+    return _mm_add_epi32(_mm256_castsi256_si128(halves), _mm256_extracti128_si256(halves, 1));
 }
 
-// The fp16 fields at p, p + stride, ... (N <= 4 of them) as floats in lanes 0..N-1 of both
-// 128-bit halves (lanes N..3 are 0): one conversion for all of them.
+// The fp16 fields at p, p + stride, ... (N <= 4 of them) as floats in lanes 0..N-1 (lanes N..3
+// are 0): one conversion for all of them.
 template <int N>
-inline __m256 load_halves(const uint8_t* p, size_t stride) {
+inline __m128 load_halves(const uint8_t* p, size_t stride) {
     uint64_t bits = 0;
 #pragma GCC unroll 4
     for (int i = 0; i < N; ++i) {
@@ -298,25 +303,15 @@ inline __m256 load_halves(const uint8_t* p, size_t stride) {
         std::memcpy(&h, p + static_cast<size_t>(i) * stride, sizeof(h));
         bits |= uint64_t{h} << (16 * i);
     }
-    const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(bits)));
-    return _mm256_set_m128(f, f);
-}
-
-inline __m256 low_half_only(__m256 v) {
-    return _mm256_blend_ps(v, _mm256_setzero_ps(), 0xF0);
+    return _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(bits)));
 }
 
 // One block's step of the canonical sums for every lane: acc += d * S, then m_w * s_a.
 template <class W>
-inline __m256 accumulate(__m256 acc, __m256 d, __m256i sums, __m256 m_w, __m256 s_a) {
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
-    if constexpr (W::kHasMin) acc = _mm256_fmadd_ps(m_w, s_a, acc);
+inline __m128 accumulate(__m128 acc, __m128 d, __m128i sums, __m128 m_w, __m128 s_a) {
+    acc = _mm_fmadd_ps(d, _mm_cvtepi32_ps(sums), acc);
+    if constexpr (W::kHasMin) acc = _mm_fmadd_ps(m_w, s_a, acc);
     return acc;
-}
-
-// A_lo + A_hi of the four lanes.
-inline __m128 lane_results(__m256 acc) {
-    return _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
 }
 
 // Blocks ahead of the current one that the GEMV body asks the caches for: far enough to cover
@@ -329,7 +324,7 @@ void dot_rows_in_lanes(int64_t n, const uint8_t* w, size_t w_stride, const uint8
                        size_t out_stride) {
     using Block = typename W::Block;
     using Act = typename W::Act;
-    __m256 acc = _mm256_setzero_ps();
+    __m128 acc = _mm_setzero_ps();
     for (int64_t ib = 0; ib < n / kQK; ++ib) {
         const uint8_t* ab = a + ib * sizeof(Act);
         const uint8_t* wb = w + ib * sizeof(Block);
@@ -347,18 +342,18 @@ void dot_rows_in_lanes(int64_t n, const uint8_t* w, size_t w_stride, const uint8
                 p[r] = p[R - 1];  // ignored lanes
             }
         }
-        const __m256 d = _mm256_mul_ps(load_halves<R>(wb + offsetof(Block, d), w_stride),
-                                       _mm256_set1_ps(load_half(ab + offsetof(Act, d))));
-        __m256 m_w = _mm256_setzero_ps();
-        __m256 s_a = _mm256_setzero_ps();
+        const __m128 d = _mm_mul_ps(load_halves<R>(wb + offsetof(Block, d), w_stride),
+                                    _mm_set1_ps(load_half(ab + offsetof(Act, d))));
+        __m128 m_w = _mm_setzero_ps();
+        __m128 s_a = _mm_setzero_ps();
         if constexpr (W::kHasMin) {
             m_w = load_halves<R>(wb + offsetof(Block, m), w_stride);
-            s_a = low_half_only(_mm256_set1_ps(load_half(ab + offsetof(Act, s))));
+            s_a = _mm_set1_ps(load_half(ab + offsetof(Act, s)));
         }
         acc = accumulate<W>(acc, d, item_sums<W>(p, offset_sums<W>(q_a4)), m_w, s_a);
     }
     alignas(16) float res[4];
-    _mm_store_ps(res, lane_results(acc));
+    _mm_store_ps(res, acc);
     for (int r = 0; r < R; ++r) out[static_cast<size_t>(r) * out_stride] = res[r];
 }
 
@@ -369,8 +364,8 @@ void dot_acts_in_lanes(int64_t n, const uint8_t* w, size_t w_stride, const uint8
                        size_t a_stride, float* out, size_t out_stride) {
     using Block = typename W::Block;
     using Act = typename W::Act;
-    __m256 acc[R];
-    for (__m256& v : acc) v = _mm256_setzero_ps();
+    __m128 acc[R];
+    for (__m128& v : acc) v = _mm_setzero_ps();
     for (int64_t ib = 0; ib < n / kQK; ++ib) {
         const uint8_t* ab = a + ib * sizeof(Act);
         __m256i q_a[4];
@@ -381,10 +376,9 @@ void dot_acts_in_lanes(int64_t n, const uint8_t* w, size_t w_stride, const uint8
                          : q_a[C - 1];  // ignored lanes
         }
         const __m256i offsets = offset_sums<W>(q_a);
-        const __m256 d_a = load_halves<C>(ab + offsetof(Act, d), a_stride);
-        __m256 s_a = _mm256_setzero_ps();
-        if constexpr (W::kHasMin)
-            s_a = low_half_only(load_halves<C>(ab + offsetof(Act, s), a_stride));
+        const __m128 d_a = load_halves<C>(ab + offsetof(Act, d), a_stride);
+        __m128 s_a = _mm_setzero_ps();
+        if constexpr (W::kHasMin) s_a = load_halves<C>(ab + offsetof(Act, s), a_stride);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
             const uint8_t* wb = w + static_cast<size_t>(r) * w_stride + ib * sizeof(Block);
@@ -392,19 +386,19 @@ void dot_acts_in_lanes(int64_t n, const uint8_t* w, size_t w_stride, const uint8
             __m256i p[4];
 #pragma GCC unroll 4
             for (int c = 0; c < 4; ++c) p[c] = c < C ? pair_sums<W>(q_w, q_a[c]) : p[C - 1];
-            const __m256 d = _mm256_mul_ps(_mm256_set1_ps(load_half(wb + offsetof(Block, d))), d_a);
-            __m256 m_w = _mm256_setzero_ps();
-            if constexpr (W::kHasMin) m_w = _mm256_set1_ps(load_half(wb + offsetof(Block, m)));
+            const __m128 d = _mm_mul_ps(_mm_set1_ps(load_half(wb + offsetof(Block, d))), d_a);
+            __m128 m_w = _mm_setzero_ps();
+            if constexpr (W::kHasMin) m_w = _mm_set1_ps(load_half(wb + offsetof(Block, m)));
             acc[r] = accumulate<W>(acc[r], d, item_sums<W>(p, offsets), m_w, s_a);
         }
     }
     for (int r = 0; r < R; ++r) {
         float* dst = out + static_cast<size_t>(r) * out_stride;
         if constexpr (C == 4) {
-            _mm_storeu_ps(dst, lane_results(acc[r]));
+            _mm_storeu_ps(dst, acc[r]);
         } else {
             alignas(16) float res[4];
-            _mm_store_ps(res, lane_results(acc[r]));
+            _mm_store_ps(res, acc[r]);
             for (int c = 0; c < C; ++c) dst[c] = res[c];
         }
     }
