@@ -5,7 +5,7 @@
 // shuffles are most of their instructions. A group of kPackRows = 8 rows stores the same 4
 // columns of all 8 rows in one 32-byte vector: an activation word (4 quants) broadcast to every
 // lane times that vector gives each row's partial sum in its own 32-bit lane. Sums accumulate
-// vertically, and a block ends with one conversion and two FMAs for all 8 rows.
+// vertically, and a block ends with one conversion and one FMA for all 8 rows.
 //
 // Layout of a group of 8 rows of n values: the blocks in order, each block
 //   d[8]      the rows' fp16 scales, row r at d[r]                          16 bytes
@@ -352,7 +352,8 @@ void write_q8_0_act_suffix(int64_t n, const void* act_row, void* suffix) {
         const uint8_t* block = blocks + b * sizeof(BlockQ8_0);
         uint8_t* out = dst + b * kSuffixBlockBytes;
         int32_t sum = 0;
-        for (int i = 0; i < kQK; ++i) sum += static_cast<int8_t>(block[offsetof(BlockQ8_0, qs) + i]);
+        for (int i = 0; i < kQK; ++i)
+            sum += static_cast<int8_t>(block[offsetof(BlockQ8_0, qs) + i]);
         const int32_t start = -8 * sum;
         std::memcpy(out, &start, sizeof(start));
         const float d = load_half(block + offsetof(BlockQ8_0, d));

@@ -11,8 +11,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -175,6 +177,57 @@ TEST_P(Avx2PackedTest, RandomBytesAndExtremeActivations) {
         acts.insert(acts.end(), more.begin(), more.end());
     }
     expect_group_matches_vec_dot(table(), type, n, rows, acts);
+}
+
+// The largest int sums a lane can hold: every quant at an end of its range (even rows the
+// largest raw value, odd rows the smallest; Q8_0: -128 and 127), scales 1, and activations of
+// ±127 in sign patterns that line up with the kernels' int16 pairs (all +, all -, by half
+// block, by pair). The nibble kernels add a whole block's products in int16 (Q4_0) or each
+// half's (Q5_0) before widening; an overflow there would be off by multiples of 65536, so
+// each lane must equal the ref kernels' dot as well as the row-major one.
+TEST_P(Avx2PackedTest, LargestIntSumsStayExact) {
+    const T type = GetParam();
+    const int64_t n = 256;
+    const int64_t block = testing::block_size_of(type);
+    const uint64_t row_bytes = bytes_of_row(type, n);
+    const size_t block_bytes = row_bytes / static_cast<size_t>(n / block);
+    const size_t n_scales = type == T::Q4_K ? 2 : 1;  // fp16 fields at a block's start
+    const uint16_t one = 0x3C00;
+    std::vector<uint8_t> rows(row_bytes * kPackRows);
+    for (int r = 0; r < kPackRows; ++r) {
+        const bool high = r % 2 == 0;
+        const uint8_t quant_byte = type == T::Q8_0 ? (high ? 0x7F : 0x80) : (high ? 0xFF : 0x00);
+        for (size_t off = 0; off < row_bytes; off += block_bytes) {
+            uint8_t* b = rows.data() + r * row_bytes + off;
+            std::memset(b, quant_byte, block_bytes);
+            for (size_t h = 0; h < n_scales; ++h) std::memcpy(b + 2 * h, &one, sizeof(one));
+        }
+    }
+    const std::array<std::function<float(int64_t)>, kMaxActRows> patterns = {
+        [](int64_t) { return 127.0f; },
+        [](int64_t) { return -127.0f; },
+        [](int64_t i) { return i % 32 < 16 ? 127.0f : -127.0f; },
+        [](int64_t i) { return (i / 2) % 2 == 0 ? 127.0f : -127.0f; },
+    };
+    const T act_type = table()[type].vec_dot_type;
+    const uint64_t act_bytes = bytes_of_row(act_type, n);
+    std::vector<uint8_t> acts;
+    for (const auto& pattern : patterns) {
+        std::vector<float> x(n);
+        for (int64_t i = 0; i < n; ++i) x[i] = pattern(i);
+        const std::vector<uint8_t> q = quantize(table(), act_type, x);
+        acts.insert(acts.end(), q.begin(), q.end());
+    }
+    expect_group_matches_vec_dot(table(), type, n, rows, acts);
+    for (int r = 0; r < kPackRows; ++r) {
+        for (int c = 0; c < kMaxActRows; ++c) {
+            const float got =
+                table()[type].vec_dot(n, rows.data() + r * row_bytes, acts.data() + c * act_bytes);
+            const float want = ref_kernels()[type].vec_dot(n, rows.data() + r * row_bytes,
+                                                           acts.data() + c * act_bytes);
+            EXPECT_NEAR(got, want, 1e-5 * std::fabs(want) + 1e-3) << "row " << r << " token " << c;
+        }
+    }
 }
 
 // matmul with a packed copy equals matmul without one, for n_out with and without tail rows

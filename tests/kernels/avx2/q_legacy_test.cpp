@@ -197,11 +197,10 @@ TEST_F(Avx2QLegacyTest, QuantizeWorksOnUnalignedBuffers) {
 // (two fp16 significands fit in a float's), so they differ only in how the float block terms
 // are rounded and summed; each rounding is at most u = 2^-24 times a partial sum bounded by M.
 // ref rounds d S, then (formats with a min) d S + m s, then the running sum: (nb + 1) u M or
-// (nb + 2) u M. avx2 keeps two FMA chains, elements 0..15 and 16..31 (one rounding per block,
-// plus one for the min term in the first chain), then adds them: at most (nb + 1) u M, or
-// (2 nb + 1) u M with a min. So |avx2 - ref| <= k (nb + 1) u M with k = 2 roundings per block
-// without a min and 3 with one. Measured errors are far below this worst case (reported as
-// worst_rel_to_magnitude).
+// (nb + 2) u M. avx2 keeps one FMA chain (one rounding per block, plus one for the min term):
+// at most nb u M, or 2 nb u M with a min. So |avx2 - ref| <= k (nb + 1) u M with k = 2
+// roundings per block without a min and 3 with one. Measured errors are far below this worst case
+// (reported as worst_rel_to_magnitude).
 struct DotCase {
     T weight;
     T activation;
