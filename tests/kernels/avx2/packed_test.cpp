@@ -146,27 +146,34 @@ TEST_P(Avx2PackedTest, EveryLaneEqualsVecDotBitForBit) {
     }
 }
 
+// Sets the fp16 fields at the start of every block of `rows` (d; Q4_K: d and dmin) to
+// make_half().
+template <class MakeHalf>
+void set_block_scales(std::vector<uint8_t>& rows, T type, int64_t n, MakeHalf make_half) {
+    const uint64_t row_bytes = bytes_of_row(type, n);
+    const size_t block_bytes = row_bytes / static_cast<size_t>(n / testing::block_size_of(type));
+    const int n_fields = type == T::Q4_K ? 2 : 1;
+    for (size_t off = 0; off < rows.size(); off += block_bytes) {
+        for (int h = 0; h < n_fields; ++h) {
+            const uint16_t half = make_half();
+            std::memcpy(rows.data() + off + 2 * h, &half, sizeof(half));
+        }
+    }
+}
+
 // Raw random bytes: every quant value (Q8_0's -128 included) and wild fp16 scales, with
 // activations at the ends of their range.
 TEST_P(Avx2PackedTest, RandomBytesAndExtremeActivations) {
     const T type = GetParam();
     const int64_t n = 512;
-    const int64_t block = testing::block_size_of(type);
-    const uint64_t row_bytes = bytes_of_row(type, n);
-    const size_t block_bytes = row_bytes / static_cast<size_t>(n / block);
-    // Every fp16 field at the start of a block (d; Q4_K: d and dmin) kept finite and moderate
-    // (random fp16 bits include inf/NaN, which compare unequal to themselves); the rest,
-    // quants and K-quant scale bytes included, fully random.
-    const int n_halves = type == T::Q4_K ? 2 : 1;
+    // The block scales are kept finite and moderate (random fp16 bits include inf/NaN, which
+    // compare unequal to themselves); the rest, quants and K-quant scale bytes included, fully
+    // random.
     std::mt19937 rng(5);
-    std::vector<uint8_t> rows(row_bytes * kPackRows);
+    std::vector<uint8_t> rows(bytes_of_row(type, n) * kPackRows);
     for (uint8_t& b : rows) b = static_cast<uint8_t>(rng());
-    for (size_t off = 0; off < rows.size(); off += block_bytes) {
-        for (int h = 0; h < n_halves; ++h) {
-            const auto half = static_cast<uint16_t>(0x2000 + rng() % 0x2000);
-            std::memcpy(rows.data() + off + 2 * h, &half, sizeof(half));
-        }
-    }
+    set_block_scales(rows, type, n,
+                     [&rng] { return static_cast<uint16_t>(0x2000 + rng() % 0x2000); });
     std::vector<float> big(n);
     for (int64_t i = 0; i < n; ++i)
         big[i] = (i % 3 == 0) ? -1000.0f : 999.0f - static_cast<float>(i);
@@ -188,21 +195,14 @@ TEST_P(Avx2PackedTest, RandomBytesAndExtremeActivations) {
 TEST_P(Avx2PackedTest, LargestIntSumsStayExact) {
     const T type = GetParam();
     const int64_t n = 256;
-    const int64_t block = testing::block_size_of(type);
     const uint64_t row_bytes = bytes_of_row(type, n);
-    const size_t block_bytes = row_bytes / static_cast<size_t>(n / block);
-    const size_t n_scales = type == T::Q4_K ? 2 : 1;  // fp16 fields at a block's start
-    const uint16_t one = 0x3C00;
     std::vector<uint8_t> rows(row_bytes * kPackRows);
     for (int r = 0; r < kPackRows; ++r) {
         const bool high = r % 2 == 0;
         const uint8_t quant_byte = type == T::Q8_0 ? (high ? 0x7F : 0x80) : (high ? 0xFF : 0x00);
-        for (size_t off = 0; off < row_bytes; off += block_bytes) {
-            uint8_t* b = rows.data() + r * row_bytes + off;
-            std::memset(b, quant_byte, block_bytes);
-            for (size_t h = 0; h < n_scales; ++h) std::memcpy(b + 2 * h, &one, sizeof(one));
-        }
+        std::memset(rows.data() + r * row_bytes, quant_byte, row_bytes);
     }
+    set_block_scales(rows, type, n, [] { return uint16_t{0x3C00}; });  // 1.0
     const std::array<std::function<float(int64_t)>, kMaxActRows> patterns = {
         [](int64_t) { return 127.0f; },
         [](int64_t) { return -127.0f; },
