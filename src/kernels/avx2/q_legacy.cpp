@@ -4,10 +4,11 @@
 // struct lvalues: GGUF rows and activation rows at odd strides need not be 2-aligned.
 // Dot products: per block, the weight quants are unpacked to 32 bytes once; per activation row,
 // _mm256_maddubs_epi16 multiplies unsigned by signed bytes into int16 pairs and
-// _mm256_madd_epi16 widens them to 8 exact int32 partial sums (no saturation: |q_w| <= 128 and
+// _mm256_madd_epi16 widens them to exact int32 partial sums (no saturation: |q_w| <= 128 and
 // |q_a| <= 127 give at most 2 * 128 * 127 = 32512 per pair). The signed weight formats use the
-// sign trick: |q_w| * (q_a * sign(q_w)) = q_w * q_a. The 8 partial sums are converted to float
-// (exact, < 2^24) and accumulated with one FMA per block into a __m256 per row.
+// sign trick: |q_w| * (q_a * sign(q_w)) = q_w * q_a. Horizontal adds reduce the partial sums to
+// one exact block sum per (row, activation row) lane, which is converted to float (exact,
+// < 2^24) and accumulated with one FMA per block (the canonical order below).
 // Contraction: g++ fuses a product into a following add (-ffp-contract=fast is its C++
 // default, and GCC's intrinsics are plain vector arithmetic) wherever every use of the product
 // is an add, and whether it does can depend on inlining, which would break vec_dot_rows'
