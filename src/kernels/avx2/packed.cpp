@@ -22,9 +22,10 @@
 //
 // The arithmetic is the canonical order of q_legacy.cpp, lane r for row r: per block the exact
 // int sum S of its 32 products, A = fma(d_w·d_a, S, A), out = A. Hence bit-identical to vec_dot.
-// One FMA per block (not per half block) leaves 4 tokens' accumulators and int sums room in the
-// 16 registers: with two per token the compiler spilled them, and the 4-token Q4_0 body ran no
-// faster per multiply-add than the 2-token one.
+// One FMA per block (not per half block) halves the float work per token and leaves 4 tokens'
+// accumulators and int sums room in the 16 registers; keep_in_register (packed_common.h) keeps
+// GCC from spilling them anyway. Before both, the 4-token Q4_0 body ran no faster per
+// multiply-add than the 2-token one.
 // Q4_0's quants are q - 8 with q in 0..15: the unsigned q enter _mm256_maddubs_epi16 as they are
 // and the block's int32 sum starts at -8·Σ q_a, read from the activation suffix that matmul
 // writes once per token (computing it per group was a fifth of a decode GEMV's time; the suffix
