@@ -1,8 +1,8 @@
 // active_kernels(): picks the KernelTable once per process (see dispatch.h).
 //
 // Order: GLMSERVE_KERNELS if set, valid and supported by the CPU; otherwise the best level the
-// CPU and OS support. The avx2 level uses avx2_kernels(); avx512 uses it too until AVX-512
-// kernels exist (the reason string names the table actually used).
+// CPU and OS support. The avx2 level uses avx2_kernels(), avx512 avx512_kernels() (the reason
+// string names the table actually used).
 // Thread: the selection is a function-local static (initialised once, thread-safe).
 #include "kernels/dispatch.h"
 
@@ -61,12 +61,14 @@ KernelLevel best_kernel_level(const CpuFeatures& cpu) {
 const KernelTable& kernel_table_for_level(KernelLevel level) {
     // A level names what the CPU can run; building a SIMD table runs code compiled for it, so
     // a table is only built when this CPU really has the level (tests ask about other CPUs).
-    static const bool host_avx2 = detect_cpu_features().has_avx2_level();
+    // Asked about a level above this CPU's, it answers the best table this CPU runs.
+    static const CpuFeatures host = detect_cpu_features();
+    const KernelTable& host_avx2_or_ref = host.has_avx2_level() ? avx2_kernels() : ref_kernels();
     switch (level) {
         case KernelLevel::Ref: return ref_kernels();
-        case KernelLevel::Avx2:
-        case KernelLevel::Avx512:  // no AVX-512 kernels yet: its CPUs run the AVX2 table
-            return host_avx2 ? avx2_kernels() : ref_kernels();
+        case KernelLevel::Avx2: return host_avx2_or_ref;
+        case KernelLevel::Avx512:
+            return host.has_avx512_level() ? avx512_kernels() : host_avx2_or_ref;
     }
     return ref_kernels();
 }

@@ -24,9 +24,9 @@ std::string_view kernel_level_name(KernelLevel level);                 // "ref",
 std::optional<KernelLevel> parse_kernel_level(std::string_view name);  // exact, lower case
 KernelLevel best_kernel_level(const CpuFeatures& cpu);
 
-// The table that implements a level: ref_kernels() or avx2_kernels() (also for avx512, until
-// AVX-512 kernels exist). A SIMD table is only handed out on a CPU that runs it; asked about a
-// level this CPU lacks (tests), it answers ref_kernels().
+// The table that implements a level: ref_kernels(), avx2_kernels() or avx512_kernels(). A SIMD
+// table is only handed out on a CPU that runs it; asked about a level this CPU lacks (tests), it
+// answers the best table this CPU runs.
 const KernelTable& kernel_table_for_level(KernelLevel level);
 
 struct KernelSelection {

@@ -5,6 +5,7 @@
 #include "kernels/avx2/q_k.h"
 #include "kernels/avx2/q_legacy.h"
 #include "kernels/avx2/vector_ops.h"
+#include "kernels/avx512/packed_vnni.h"
 
 namespace glmserve::kernels {
 
@@ -17,6 +18,16 @@ const KernelTable& avx2_kernels() {
         avx2::add_k_kernels(t);
         avx2::add_packed_kernels(t);
         avx2::add_vector_kernels(t);
+        return t;
+    }();
+    return table;
+}
+
+const KernelTable& avx512_kernels() {
+    static const KernelTable table = [] {
+        KernelTable t = avx2_kernels();
+        t.name = "avx512";
+        avx512::add_vnni_packed_kernels(t);
         return t;
     }();
     return table;

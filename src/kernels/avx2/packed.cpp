@@ -40,25 +40,35 @@
 #include <cstring>
 
 #include "kernels/avx2/packed_common.h"
+#include "kernels/avx2/packed_formats.h"
 #include "kernels/quant_blocks.h"
 
 namespace glmserve::kernels::avx2 {
 
 namespace {
 
-constexpr int64_t kQ8_0GroupBlockBytes = kPackRows * sizeof(BlockQ8_0);  // 272
-constexpr int64_t kQ4_0GroupBlockBytes = kPackRows * sizeof(BlockQ4_0);  // 144
-constexpr int64_t kQ5_0GroupBlockBytes = kPackRows * sizeof(BlockQ5_0);  // 176
-// Q5_0's bit plane follows the scales and its 4 nibble chunks.
-constexpr int64_t kQ5_0PlaneOffset = 4 * 32;
-
+using detail::BlockBody;
 using detail::broadcast_word;
 using detail::keep_in_register;
 using detail::kPrefetchBytes;
+using detail::kQ4_0GroupBlockBytes;
+using detail::kQ4_0PrefetchBytes;
+using detail::kQ5_0GroupBlockBytes;
+using detail::kQ5_0PlaneOffset;
+using detail::kQ8_0GroupBlockBytes;
 using detail::kScalesBytes;
+using detail::kSuffixBlockBytes;
+using detail::kSuffixScaleOffset;
 using detail::load_32_bytes;
 using detail::load_half;
+using detail::load_plane;
 using detail::load_row_scales;
+using detail::nibble_chunk;
+using detail::nibble_sum_start;
+using detail::Q4_0Group;
+using detail::Q5_0Group;
+using detail::Q8_0Group;
+using detail::suffix_of;
 
 // Moves block b of each of the 8 rows into group block `dst`: the scales, then the quant bytes
 // 4 at a time into the chunks.
@@ -83,37 +93,6 @@ void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
     }
 }
 
-// The suffix of a Q8_0 activation row (write_q8_0_act_suffix), per block b at 8b: the int32
-// -8·Σ q_a over the block's 32 quants, and the block's d as a float. The Q4_0 and Q5_0 kernels
-// start their block sums from the word (see below); all three kernels read d there, one
-// broadcast instead of widening the fp16 field for every block of every group.
-constexpr uint64_t kSuffixBlockBytes = sizeof(int32_t) + sizeof(float);
-constexpr uint64_t kSuffixScaleOffset = sizeof(int32_t);
-
-// Where token 0's suffix starts in activation rows of n values.
-inline const uint8_t* suffix_of(const uint8_t* a, int64_t n) {
-    return a + n / kQK * sizeof(BlockQ8_0);
-}
-
-// d_w·d_a: the rows' scales times one token's (its block's d, from the suffix block `sb`).
-inline __m256 token_scales(__m256 d_w, const uint8_t* sb) {
-    float d_a = 0;
-    std::memcpy(&d_a, sb + kSuffixScaleOffset, sizeof(d_a));
-    return _mm256_mul_ps(d_w, _mm256_set1_ps(d_a));
-}
-
-// A[c] = fma(d_w·d_a, S[c], A[c]) for C tokens: one block's step of the canonical order, from
-// its exact int32 sums. `sb`: token 0's suffix block.
-template <int C>
-inline void accumulate_block(__m256 (&acc)[C], __m256 d_w, const uint8_t* sb, size_t a_stride,
-                             const __m256i (&sums)[C]) {
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) {
-        acc[c] = _mm256_fmadd_ps(token_scales(d_w, sb + c * a_stride), _mm256_cvtepi32_ps(sums[c]),
-                                 acc[c]);
-    }
-}
-
 // s[c] += the products of chunk k of one Q8_0 group block for C tokens. A chunk's weights (and
 // their absolute values) are loaded once for all C tokens.
 template <int C>
@@ -131,85 +110,24 @@ inline void q8_0_add_chunk(const uint8_t* gb, const uint8_t* ab, size_t a_stride
     }
 }
 
-// s[c] = the exact int sum S of one Q8_0 group block for C tokens.
-template <int C>
-inline void q8_0_block_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride,
-                            __m256i (&s)[C]) {
+// The exact int sums S of one Q8_0 group block (BlockBody's Sums).
+struct Q8_0Sums {
+    template <int C>
+    static void block_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* /*sb*/,
+                           size_t a_stride, __m256i (&s)[C]) {
 #pragma GCC unroll 4
-    for (__m256i& v : s) v = _mm256_setzero_si256();
-    // How far to unroll, measured in BM_VecDotPacked: fully for 1 and 4 tokens (0.9x the time
-    // of half), half for 2 (fully took 1.1x).
-    if constexpr (C == 2) {
+        for (__m256i& v : s) v = _mm256_setzero_si256();
+        // How far to unroll, measured in BM_VecDotPacked: fully for 1 and 4 tokens (0.9x the
+        // time of half), half for 2 (fully took 1.1x).
+        if constexpr (C == 2) {
 #pragma GCC unroll 4
-        for (int k = 0; k < 8; ++k) q8_0_add_chunk<C>(gb, ab, a_stride, k, s);
-    } else {
+            for (int k = 0; k < 8; ++k) q8_0_add_chunk<C>(gb, ab, a_stride, k, s);
+        } else {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) q8_0_add_chunk<C>(gb, ab, a_stride, k, s);
-    }
-}
-
-// C tokens (1..4) against one Q8_0 group.
-template <int C>
-struct Q8_0Body {
-    static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride, float* out,
-                    size_t out_stride) {
-        __m256 acc[C];
-#pragma GCC unroll 4
-        for (__m256& v : acc) v = _mm256_setzero_ps();
-        const uint8_t* suffix = suffix_of(a, n);
-        for (int64_t b = 0; b < n / kQK; ++b) {
-            const uint8_t* gb = group + b * kQ8_0GroupBlockBytes;
-            for (int line = 0; line < 4; ++line) detail::prefetch(gb + kPrefetchBytes + 64 * line);
-            const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-            const uint8_t* sb = suffix + b * kSuffixBlockBytes;
-            const __m256 d_w = load_row_scales(gb);
-            __m256i s[C];
-            q8_0_block_sums<C>(gb, ab, a_stride, s);
-            accumulate_block<C>(acc, d_w, sb, a_stride, s);
+            for (int k = 0; k < 8; ++k) q8_0_add_chunk<C>(gb, ab, a_stride, k, s);
         }
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, acc[c]);
     }
 };
-
-// Q4_0's GEMV asks for weights further ahead than the shared kPrefetchBytes: its blocks go
-// faster. A/B of a 2-thread 4096x27392 GEMV, interleaved, best of 120: 2048 bytes took
-// 0.92-0.94x the time of 1024 (3072 the same as 2048; Q8_0 gained nothing from 2048).
-constexpr int64_t kQ4_0PrefetchBytes = 2048;
-
-// The two nibble formats: Q4_0 (q - 8, q a nibble) and Q5_0 (q - 16, q a nibble plus a high bit
-// from the group block's bit plane). Both start their block sums from the suffix word, so that
-// they come out as Σ (q_w - offset)·q_a with no correction after; Q5_0's -16·Σ q_a is the word
-// doubled.
-// kBlockInInt16: whether a lane's int16 pair sums hold the whole block. Each int16 adds 16 of
-// the 32 products q·q_a (two per chunk): Q4_0's reach 16·15·127 = 30480 and fit, Q5_0's reach
-// 16·31·127 = 62992 and do not, so Q5_0 widens each half to int32 on its own.
-struct Q4_0Group {
-    static constexpr int64_t kBlockBytes = kQ4_0GroupBlockBytes;
-    static constexpr bool kHighBits = false;
-    static constexpr bool kBlockInInt16 = true;
-};
-struct Q5_0Group {
-    static constexpr int64_t kBlockBytes = kQ5_0GroupBlockBytes;
-    static constexpr bool kHighBits = true;
-    static constexpr bool kBlockInInt16 = false;
-};
-
-// Chunk k of half kHalf as maddubs' unsigned operand: the nibbles, and for Q5_0 the high bits
-// (bit k of each plane byte for half 0, bit 4 + k for half 1) moved to 0x10. `plane_lo` is the
-// plane shifted left by 4 (once per block), so both halves need one right shift by k.
-template <class F, int kHalf>
-inline __m256i nibble_chunk(const uint8_t* gb, int k, __m256i plane, __m256i plane_lo) {
-    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-    __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
-    if constexpr (kHalf == 1) w = _mm256_srli_epi16(w, 4);
-    w = _mm256_and_si256(w, low_nibbles);
-    if constexpr (F::kHighBits) {
-        const __m256i bits = _mm256_srli_epi16(kHalf == 0 ? plane_lo : plane, k);
-        w = _mm256_or_si256(w, _mm256_and_si256(bits, _mm256_set1_epi8(0x10)));
-    }
-    return w;
-}
 
 // p[c] += the int16 pair sums q_w·q_a of half kHalf (0: elements 0..15 against activation
 // quants 0..15; 1: elements 16..31 against 16..31) of one nibble-format group block, for C
@@ -229,64 +147,37 @@ inline void add_half_pairs(const uint8_t* gb, const uint8_t* ab, size_t a_stride
     }
 }
 
-// s[c] = the exact int sum S = Σ (q_w - offset)·q_a of one nibble-format group block for C
-// tokens: -offset·Σ q_a from the suffix block `sb` (token 0's), plus the widened pair sums.
-template <class F, int C>
-inline void nibble_block_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* sb,
-                              size_t a_stride, __m256i (&s)[C]) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i plane = _mm256_setzero_si256(), plane_lo = plane;
-    if constexpr (F::kHighBits) {
-        plane = load_32_bytes(gb + kScalesBytes + kQ5_0PlaneOffset);
-        plane_lo = _mm256_slli_epi16(plane, 4);
-    }
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) {
-        s[c] = broadcast_word(sb + c * a_stride);
-        if constexpr (F::kHighBits) s[c] = _mm256_add_epi32(s[c], s[c]);
-    }
-    __m256i p[C];
-#pragma GCC unroll 4
-    for (__m256i& v : p) v = _mm256_setzero_si256();
-    add_half_pairs<F, C, 0>(gb, ab, a_stride, plane, plane_lo, p);
-    if constexpr (!F::kBlockInInt16) {
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) {
-            s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(p[c], ones));
-            p[c] = _mm256_setzero_si256();
-        }
-    }
-    add_half_pairs<F, C, 1>(gb, ab, a_stride, plane, plane_lo, p);
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(p[c], ones));
-}
-
-// C tokens (1..4) against one Q4_0 or Q5_0 group.
+// The exact int sums S = Σ (q_w - offset)·q_a of one nibble-format group block for C tokens
+// (BlockBody's Sums): -offset·Σ q_a from the suffix block `sb` (token 0's), plus the widened pair
+// sums. Each int16 of a lane adds 16 of the 32 products q·q_a (two per chunk): Q4_0's reach
+// 16·15·127 = 30480 and fit, so a whole block is summed in int16; Q5_0's reach 16·31·127 =
+// 62992 and do not, so Q5_0 widens each half to int32 on its own.
 template <class F>
-struct NibbleBody {
+struct NibbleSums {
     template <int C>
-    struct Tokens {
-        static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
-                        float* out, size_t out_stride) {
-            const uint8_t* suffix = suffix_of(a, n);
-            __m256 acc[C];
+    static void block_sums(const uint8_t* gb, const uint8_t* ab, const uint8_t* sb, size_t a_stride,
+                           __m256i (&s)[C]) {
+        constexpr bool kBlockInInt16 = !F::kHighBits;
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256i plane, plane_lo;
+        load_plane<F>(gb, plane, plane_lo);
 #pragma GCC unroll 4
-            for (__m256& v : acc) v = _mm256_setzero_ps();
-            for (int64_t b = 0; b < n / kQK; ++b) {
-                const uint8_t* gb = group + b * F::kBlockBytes;
-                for (int line = 0; line < 3; ++line) {
-                    detail::prefetch(gb + kQ4_0PrefetchBytes + 64 * line);
-                }
-                const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-                const uint8_t* sb = suffix + b * kSuffixBlockBytes;
-                __m256i s[C];
-                nibble_block_sums<F, C>(gb, ab, sb, a_stride, s);
-                accumulate_block<C>(acc, load_row_scales(gb), sb, a_stride, s);
+        for (int c = 0; c < C; ++c) s[c] = nibble_sum_start<F>(sb + c * a_stride);
+        __m256i p[C];
+#pragma GCC unroll 4
+        for (__m256i& v : p) v = _mm256_setzero_si256();
+        add_half_pairs<F, C, 0>(gb, ab, a_stride, plane, plane_lo, p);
+        if constexpr (!kBlockInInt16) {
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(p[c], ones));
+                p[c] = _mm256_setzero_si256();
             }
-#pragma GCC unroll 4
-            for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, acc[c]);
         }
-    };
+        add_half_pairs<F, C, 1>(gb, ab, a_stride, plane, plane_lo, p);
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(p[c], ones));
+    }
 };
 
 // Block b of 8 Q5_0 rows -> one group block: scales and nibble chunks as Q4_0's, then the bit
@@ -364,19 +255,20 @@ void write_q8_0_act_suffix(int64_t n, const void* act_row, void* suffix) {
 
 void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, Q8_0Body>(n, group, a, act_stride, n_act, out, out_stride);
+    detail::for_tokens<4, BlockBody<Q8_0Group, Q8_0Sums>::Tokens>(n, group, a, act_stride, n_act,
+                                                                  out, out_stride);
 }
 
 void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, NibbleBody<Q4_0Group>::Tokens>(n, group, a, act_stride, n_act, out,
-                                                         out_stride);
+    detail::for_tokens<4, BlockBody<Q4_0Group, NibbleSums<Q4_0Group>>::Tokens>(
+        n, group, a, act_stride, n_act, out, out_stride);
 }
 
 void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, NibbleBody<Q5_0Group>::Tokens>(n, group, a, act_stride, n_act, out,
-                                                         out_stride);
+    detail::for_tokens<4, BlockBody<Q5_0Group, NibbleSums<Q5_0Group>>::Tokens>(
+        n, group, a, act_stride, n_act, out, out_stride);
 }
 
 void add_packed_kernels(KernelTable& t) {

@@ -1,7 +1,10 @@
 // Helpers shared by the row-interleaved kernels (packed.cpp, packed_q4_k.cpp): loads of group
 // chunks and activation words, the rows' fp16 scales, and the loop that hands a group's tokens
 // to a body compiled for a fixed token count. Not part of the kernels' interface; include only
-// from files built with the avx2 flags.
+// from files built with SIMD flags: the avx2 ones, or the avx512 ones (src/kernels/avx512/).
+// Everything here has internal linkage (the unnamed namespace): a file built with the avx512
+// flags gets its own copies, so that the linker never hands an AVX2 file a copy compiled with
+// AVX-512 instructions (a Debug build keeps these functions out of line).
 // Thread: pure functions.
 #pragma once
 
@@ -14,6 +17,7 @@
 #include "kernels/kernel_table.h"
 
 namespace glmserve::kernels::avx2::detail {
+namespace {
 
 // Bytes of the kPackRows fp16 scales at the head of a group block.
 inline constexpr size_t kScalesBytes = kPackRows * sizeof(uint16_t);
@@ -84,4 +88,5 @@ void for_tokens(int64_t n, const void* group, const void* a, size_t act_stride, 
     }
 }
 
+}  // namespace
 }  // namespace glmserve::kernels::avx2::detail

@@ -1,11 +1,14 @@
-// Tests of the row-interleaved kernels (src/kernels/avx2/packed.cpp): every lane of
-// vec_dot_packed must equal the row-major vec_dot of the same table bit for bit (what keeps a
-// model's logits the same with packed weights), for every token count, several row lengths,
-// random and extreme data; packing must fill exactly packed_group_bytes (and move bytes only
-// where the layout adds none); and matmul with a packed copy must equal matmul without one,
-// tail rows (n_out not a multiple of 8) included, also when one activation conversion (with
-// Q4_0's suffix) serves several matrices.
-// Every test skips on a CPU without the avx2 level.
+// Tests of the row-interleaved kernels (src/kernels/avx2/packed.cpp, packed_q4_k.cpp, and the
+// AVX-512 VNNI ones of src/kernels/avx512/packed_vnni.cpp): every lane of vec_dot_packed must
+// equal the row-major vec_dot of the same table bit for bit (what keeps a model's logits the
+// same with packed weights), for every token count, several row lengths, random and extreme
+// data; packing must fill exactly packed_group_bytes (and move bytes only where the layout adds
+// none); and matmul with a packed copy must equal matmul without one, tail rows (n_out not a
+// multiple of 8) included, also when one activation conversion (with Q4_0's suffix) serves
+// several matrices.
+// Each runs on three tables: avx2; avx512_emulated, the VNNI source built with SIMDe's portable
+// AVX-512 intrinsics, so that CPUs without AVX-512 (CI's) check its arithmetic; and avx512, the
+// real one. Every test skips on a CPU without the avx2 level, avx512's on one without avx512.
 #include "kernels/avx2/packed.h"
 
 #include <gtest/gtest.h>
@@ -16,8 +19,11 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
+#include "kernels/avx512/packed_vnni.h"
 #include "kernels/cpu_features.h"
 #include "kernels/kernel_test_util.h"
 #include "kernels/matmul.h"
@@ -31,14 +37,40 @@ using testing::bytes_of_row;
 using testing::quantize;
 using testing::random_normal;
 
-class Avx2PackedTest : public ::testing::TestWithParam<T> {
+enum class Table { Avx2, Avx512Emulated, Avx512 };
+
+// The AVX2 table with the VNNI kernels built on SIMDe (packed_vnni.h): call only on an AVX2 CPU.
+const KernelTable& avx512_emulated_kernels() {
+    static const KernelTable table = [] {
+        KernelTable t = avx2_kernels();
+        t.name = "avx512_emulated";
+        avx512_emulated::add_vnni_packed_kernels(t);
+        return t;
+    }();
+    return table;
+}
+
+class PackedTest : public ::testing::TestWithParam<std::tuple<Table, T>> {
 protected:
     void SetUp() override {
-        if (!detect_cpu_features().has_avx2_level()) {
+        const CpuFeatures cpu = detect_cpu_features();
+        if (!cpu.has_avx2_level()) {
             GTEST_SKIP() << "this CPU (or OS) lacks AVX2 + FMA + F16C; the avx2 kernels cannot run";
         }
+        if (std::get<0>(GetParam()) == Table::Avx512 && !cpu.has_avx512_level()) {
+            GTEST_SKIP() << "this CPU (or OS) lacks AVX-512 F+BW+VL+VNNI; the avx512_emulated "
+                            "cases check the same kernels' arithmetic";
+        }
     }
-    const KernelTable& table() const { return avx2_kernels(); }
+    T weight_type() const { return std::get<1>(GetParam()); }
+    const KernelTable& table() const {
+        switch (std::get<0>(GetParam())) {
+            case Table::Avx2: return avx2_kernels();
+            case Table::Avx512Emulated: return avx512_emulated_kernels();
+            case Table::Avx512: return avx512_kernels();
+        }
+        return avx2_kernels();
+    }
 };
 
 // kPackRows rows of n values, quantized, contiguous; row r scaled by a different sigma so that
@@ -135,8 +167,8 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
     }
 }
 
-TEST_P(Avx2PackedTest, EveryLaneEqualsVecDotBitForBit) {
-    const T type = GetParam();
+TEST_P(PackedTest, EveryLaneEqualsVecDotBitForBit) {
+    const T type = weight_type();
     ASSERT_NE(table()[type].pack_rows, nullptr);
     ASSERT_NE(table()[type].vec_dot_packed, nullptr);
     const int64_t block = testing::block_size_of(type);
@@ -163,8 +195,8 @@ void set_block_scales(std::vector<uint8_t>& rows, T type, int64_t n, MakeHalf ma
 
 // Raw random bytes: every quant value (Q8_0's -128 included) and wild fp16 scales, with
 // activations at the ends of their range.
-TEST_P(Avx2PackedTest, RandomBytesAndExtremeActivations) {
-    const T type = GetParam();
+TEST_P(PackedTest, RandomBytesAndExtremeActivations) {
+    const T type = weight_type();
     const int64_t n = 512;
     // The block scales are kept finite and moderate (random fp16 bits include inf/NaN, which
     // compare unequal to themselves); the rest, quants and K-quant scale bytes included, fully
@@ -192,8 +224,8 @@ TEST_P(Avx2PackedTest, RandomBytesAndExtremeActivations) {
 // block, by pair). The nibble kernels add a whole block's products in int16 (Q4_0) or each
 // half's (Q5_0) before widening; an overflow there would be off by multiples of 65536, so
 // each lane must equal the ref kernels' dot as well as the row-major one.
-TEST_P(Avx2PackedTest, LargestIntSumsStayExact) {
-    const T type = GetParam();
+TEST_P(PackedTest, LargestIntSumsStayExact) {
+    const T type = weight_type();
     const int64_t n = 256;
     const uint64_t row_bytes = bytes_of_row(type, n);
     std::vector<uint8_t> rows(row_bytes * kPackRows);
@@ -232,8 +264,8 @@ TEST_P(Avx2PackedTest, LargestIntSumsStayExact) {
 
 // matmul with a packed copy equals matmul without one, for n_out with and without tail rows
 // and every token count up to two tiles and a half.
-TEST_P(Avx2PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
-    const T type = GetParam();
+TEST_P(PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
+    const T type = weight_type();
     ThreadPool pool(2);
     MatmulScratch scratch;
     const int64_t n_in = 3 * testing::block_size_of(type);
@@ -265,8 +297,8 @@ TEST_P(Avx2PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
 }
 
 // A table without packed kernels (ref) ignores a packed copy made for another table.
-TEST_P(Avx2PackedTest, OtherTablesIgnoreThePackedCopy) {
-    const T type = GetParam();
+TEST_P(PackedTest, OtherTablesIgnoreThePackedCopy) {
+    const T type = weight_type();
     const int64_t n_in = 2 * testing::block_size_of(type), n_out = 16;
     std::vector<uint8_t> data;
     for (int64_t o = 0; o < n_out; ++o) {
@@ -346,11 +378,19 @@ TEST(Avx2PackedMany, SuffixedActivationsServeEveryJob) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Avx2, Avx2PackedTest,
-                         ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K),
-                         [](const ::testing::TestParamInfo<T>& param) {
-                             return std::string(gguf::tensor_type_name(param.param));
-                         });
+std::string case_name(const ::testing::TestParamInfo<std::tuple<Table, T>>& param) {
+    const auto [table, type] = param.param;
+    const char* table_name = table == Table::Avx2             ? "Avx2"
+                             : table == Table::Avx512Emulated ? "Avx512Emulated"
+                                                              : "Avx512";
+    return std::string(table_name) + "_" + std::string(gguf::tensor_type_name(type));
+}
+
+INSTANTIATE_TEST_SUITE_P(Tables, PackedTest,
+                         ::testing::Combine(::testing::Values(Table::Avx2, Table::Avx512Emulated,
+                                                              Table::Avx512),
+                                            ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K)),
+                         case_name);
 
 }  // namespace
 }  // namespace glmserve::kernels

@@ -1,0 +1,271 @@
+// The row-interleaved group formats of packed.cpp (Q8_0, Q4_0, Q5_0) and packed_q4_k.cpp (Q4_K),
+// which describe them: their layouts as constants, and everything of their dot products except
+// how the int products are formed. That is the block loops (prefetching included), the
+// activation suffix, each block's float step, nibble unpacking, Q4_K's scales and mins; an ISA
+// supplies the exact int sums of a block (a `Sums` class below). The AVX2 kernels and the
+// AVX-512 VNNI ones (src/kernels/avx512/packed_vnni.cpp) share all the rest, so both read the same
+// bytes and round the same way, and their results are equal bit for bit. Include only from files
+// built with SIMD flags; internal linkage, as in packed_common.h and for the same reason.
+// Thread: pure functions.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/avx2/packed_common.h"
+#include "kernels/kernel_table.h"
+#include "kernels/quant_blocks.h"
+
+namespace glmserve::kernels::avx2::detail {
+namespace {
+
+// One group block of each 32-element format: exactly as large as its kPackRows rows' blocks.
+inline constexpr int64_t kQ8_0GroupBlockBytes = kPackRows * sizeof(BlockQ8_0);  // 272
+inline constexpr int64_t kQ4_0GroupBlockBytes = kPackRows * sizeof(BlockQ4_0);  // 144
+inline constexpr int64_t kQ5_0GroupBlockBytes = kPackRows * sizeof(BlockQ5_0);  // 176
+// Q5_0's bit plane follows the scales and its 4 nibble chunks.
+inline constexpr int64_t kQ5_0PlaneOffset = 4 * 32;
+
+// Q4_0's GEMV asks for weights further ahead than the shared kPrefetchBytes: its blocks go
+// faster. A/B of a 2-thread 4096x27392 GEMV, interleaved, best of 120: 2048 bytes took
+// 0.92-0.94x the time of 1024 (3072 the same as 2048; Q8_0 gained nothing from 2048).
+inline constexpr int64_t kQ4_0PrefetchBytes = 2048;
+
+// The suffix of a Q8_0 activation row (write_q8_0_act_suffix), per block b at 8b: the int32
+// -8·Σ q_a over the block's 32 quants, and the block's d as a float. The Q4_0 and Q5_0 kernels
+// start their block sums from the word; all three kernels read d there, one broadcast instead
+// of widening the fp16 field for every block of every group.
+inline constexpr uint64_t kSuffixBlockBytes = sizeof(int32_t) + sizeof(float);
+inline constexpr uint64_t kSuffixScaleOffset = sizeof(int32_t);
+
+// Where token 0's suffix starts in activation rows of n values.
+inline const uint8_t* suffix_of(const uint8_t* a, int64_t n) {
+    return a + n / kQK * sizeof(BlockQ8_0);
+}
+
+// d_w·d_a: the rows' scales times one token's (its block's d, from the suffix block `sb`).
+inline __m256 token_scales(__m256 d_w, const uint8_t* sb) {
+    float d_a = 0;
+    std::memcpy(&d_a, sb + kSuffixScaleOffset, sizeof(d_a));
+    return _mm256_mul_ps(d_w, _mm256_set1_ps(d_a));
+}
+
+// A[c] = fma(d_w·d_a, S[c], A[c]) for C tokens: one block's step of the canonical order, from
+// its exact int32 sums. `sb`: token 0's suffix block.
+template <int C>
+inline void accumulate_block(__m256 (&acc)[C], __m256 d_w, const uint8_t* sb, size_t a_stride,
+                             const __m256i (&sums)[C]) {
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+        acc[c] = _mm256_fmadd_ps(token_scales(d_w, sb + c * a_stride), _mm256_cvtepi32_ps(sums[c]),
+                                 acc[c]);
+    }
+}
+
+// The 32-element formats with Q8_0 activations, for BlockBody. kPrefetchAhead / kPrefetchLines:
+// which weights a block asks for (64-byte lines that far ahead of its own).
+struct Q8_0Group {
+    static constexpr int64_t kBlockBytes = kQ8_0GroupBlockBytes;
+    static constexpr int64_t kPrefetchAhead = kPrefetchBytes;
+    static constexpr int kPrefetchLines = 4;
+};
+// The two nibble formats: Q4_0 (q - 8, q a nibble) and Q5_0 (q - 16, q a nibble plus a high bit
+// from the group block's bit plane). Both start their block sums from the suffix word, so that
+// they come out as Σ (q_w - offset)·q_a with no correction after; Q5_0's -16·Σ q_a is the word
+// doubled.
+struct Q4_0Group {
+    static constexpr int64_t kBlockBytes = kQ4_0GroupBlockBytes;
+    static constexpr int64_t kPrefetchAhead = kQ4_0PrefetchBytes;
+    static constexpr int kPrefetchLines = 3;
+    static constexpr bool kHighBits = false;
+};
+struct Q5_0Group {
+    static constexpr int64_t kBlockBytes = kQ5_0GroupBlockBytes;
+    static constexpr int64_t kPrefetchAhead = kQ4_0PrefetchBytes;
+    static constexpr int kPrefetchLines = 3;
+    static constexpr bool kHighBits = true;
+};
+
+// C tokens (1..4) against one group of format F (a for_tokens kernel): per block, the rows'
+// exact int sums from Sums::block_sums<C>(gb, ab, sb, a_stride, s) (gb the group block, ab and
+// sb token 0's activation and suffix block, a_stride apart per token), then the float step.
+template <class F, class Sums>
+struct BlockBody {
+    template <int C>
+    struct Tokens {
+        static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
+                        float* out, size_t out_stride) {
+            const uint8_t* suffix = suffix_of(a, n);
+            __m256 acc[C];
+#pragma GCC unroll 4
+            for (__m256& v : acc) v = _mm256_setzero_ps();
+            for (int64_t b = 0; b < n / kQK; ++b) {
+                const uint8_t* gb = group + b * F::kBlockBytes;
+                for (int line = 0; line < F::kPrefetchLines; ++line) {
+                    prefetch(gb + F::kPrefetchAhead + 64 * line);
+                }
+                const uint8_t* ab = a + b * sizeof(BlockQ8_0);
+                const uint8_t* sb = suffix + b * kSuffixBlockBytes;
+                __m256i s[C];
+                Sums::template block_sums<C>(gb, ab, sb, a_stride, s);
+                accumulate_block<C>(acc, load_row_scales(gb), sb, a_stride, s);
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, acc[c]);
+        }
+    };
+};
+
+// Token c's block sum before its products: -offset·Σ q_a from the suffix block `sb`.
+template <class F>
+inline __m256i nibble_sum_start(const uint8_t* sb) {
+    const __m256i word = broadcast_word(sb);
+    return F::kHighBits ? _mm256_add_epi32(word, word) : word;
+}
+
+// The Q5_0 bit plane of a group block, and the plane shifted left by 4 (see nibble_chunk); zero
+// for Q4_0.
+template <class F>
+inline void load_plane(const uint8_t* gb, __m256i& plane, __m256i& plane_lo) {
+    plane = _mm256_setzero_si256();
+    plane_lo = plane;
+    if constexpr (F::kHighBits) {
+        plane = load_32_bytes(gb + kScalesBytes + kQ5_0PlaneOffset);
+        plane_lo = _mm256_slli_epi16(plane, 4);
+    }
+}
+
+// Chunk k of half kHalf as unsigned bytes: the nibbles, and for Q5_0 the high bits (bit k of
+// each plane byte for half 0, bit 4 + k for half 1) moved to 0x10. `plane_lo` is the plane
+// shifted left by 4 (once per block), so both halves need one right shift by k.
+template <class F, int kHalf>
+inline __m256i nibble_chunk(const uint8_t* gb, int k, __m256i plane, __m256i plane_lo) {
+    const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+    __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
+    if constexpr (kHalf == 1) w = _mm256_srli_epi16(w, 4);
+    w = _mm256_and_si256(w, low_nibbles);
+    if constexpr (F::kHighBits) {
+        const __m256i bits = _mm256_srli_epi16(kHalf == 0 ? plane_lo : plane, k);
+        w = _mm256_or_si256(w, _mm256_and_si256(bits, _mm256_set1_epi8(0x10)));
+    }
+    return w;
+}
+
+// Q4_K's group super-block (packed_q4_k.cpp describes it).
+namespace q4_k {
+
+inline constexpr int kSubBlocks = 8;
+inline constexpr size_t kDminOffset = kScalesBytes;
+inline constexpr size_t kScOffset = 2 * kScalesBytes;                     // sc[j][r] at 8j + r
+inline constexpr size_t kMinOffset = kScOffset + kSubBlocks * kPackRows;  // m[j][r] at 8j + r
+inline constexpr size_t kQuantsOffset = kMinOffset + kSubBlocks * kPackRows;
+inline constexpr size_t kGroupBlockBytes = kQuantsOffset + kPackRows * sizeof(BlockQ4_K::qs);
+static_assert(kGroupBlockBytes == kPackRows * sizeof(BlockQ4_K) + 32, "packed_q4_k.cpp's 1184");
+
+// How far ahead the kernels ask for weights: two group blocks. One block (about the shared
+// kPrefetchBytes) came too late when streaming from memory: in an A/B on 38 MB of groups, one
+// token, two blocks ahead took 0.77x the time of the previous kernel, one block 0.94-0.98x.
+inline constexpr size_t kPrefetchBytes = 2 * kGroupBlockBytes;
+
+// The 16 bytes at p (two sub-blocks' 8 per-row bytes) in both 128-bit halves.
+inline __m256i load_sub_block_pair(const uint8_t* p) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// Shuffle control that makes lane r the int16 pair (byte lo + r, byte hi + r) of a
+// load_sub_block_pair: (0, 0) gives sub-block j's byte in both halves, (8, 8) sub-block j+1's,
+// (0, 8) the pair (j, j+1).
+inline __m256i lane_pair_control(int lo, int hi) {
+    const auto word = [&](int r) {
+        return static_cast<int>(0x80008000u | static_cast<uint32_t>(lo + r) |
+                                static_cast<uint32_t>(hi + r) << 16);
+    };
+    return _mm256_setr_epi32(word(0), word(1), word(2), word(3), word(4), word(5), word(6),
+                             word(7));
+}
+
+// The mins of group block gb as the int16 pairs (m_2i, m_2i+1) of each row, pair i in m_pairs[i].
+inline void load_min_pairs(const uint8_t* gb, __m256i (&m_pairs)[4]) {
+    const __m256i pair = lane_pair_control(0, 8);
+    for (int i = 0; i < 4; ++i) {
+        m_pairs[i] = _mm256_shuffle_epi8(load_sub_block_pair(gb + kMinOffset + 16 * i), pair);
+    }
+}
+
+// msum of one token: Σ_j m_j · (bsums[2j] + bsums[2j+1]), lane r row r.
+inline __m256i min_sum(const __m256i (&m_pairs)[4], const uint8_t* act_block) {
+    const __m256i bsums = load_32_bytes(act_block + offsetof(BlockQ8_K, bsums));
+    // 128-bit half h: words (bs_4h, bs_4h+1), (bs_4h+2, bs_4h+3), repeated; bs_j as above.
+    const __m256i bs = _mm256_hadd_epi16(bsums, bsums);
+    __m256i msum =
+        _mm256_madd_epi16(m_pairs[0], _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(0)));
+    msum = _mm256_add_epi32(
+        msum, _mm256_madd_epi16(m_pairs[1], _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(1))));
+    msum = _mm256_add_epi32(
+        msum, _mm256_madd_epi16(m_pairs[2], _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(4))));
+    return _mm256_add_epi32(
+        msum, _mm256_madd_epi16(m_pairs[3], _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(5))));
+}
+
+// One super-block's float step for C tokens, in ref's order (unfused, -ffp-contract=off):
+// sum[c] += (d·d_a)·isum - (dmin·d_a)·msum, d_a from token c's activation block.
+template <int C>
+inline void accumulate_super_block(__m256 (&sum)[C], const uint8_t* gb, const uint8_t* ab,
+                                   size_t a_stride, const __m256i (&isum)[C]) {
+    __m256i m_pairs[4];
+    load_min_pairs(gb, m_pairs);
+    const __m256 d_w = load_row_scales(gb);
+    const __m256 dmin_w = load_row_scales(gb + kDminOffset);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+        const uint8_t* act = ab + c * a_stride;
+        float d_a = 0.0f;
+        std::memcpy(&d_a, act + offsetof(BlockQ8_K, d), sizeof(d_a));
+        const __m256 da = _mm256_set1_ps(d_a);
+        const __m256 scaled = _mm256_mul_ps(_mm256_mul_ps(d_w, da), _mm256_cvtepi32_ps(isum[c]));
+        const __m256 mins =
+            _mm256_mul_ps(_mm256_mul_ps(dmin_w, da), _mm256_cvtepi32_ps(min_sum(m_pairs, act)));
+        sum[c] = _mm256_add_ps(sum[c], _mm256_sub_ps(scaled, mins));
+    }
+}
+
+// C tokens (1..4) against one Q4_K group (a for_tokens kernel): per super-block, the rows'
+// isum = Σ_j sc_j·S_j from Sums::add_sub_blocks<C>(gb, ab, a_stride, chunk, isum), which adds
+// sub-blocks 2·chunk and 2·chunk + 1 (ab token 0's activation block), then the float step.
+template <class Sums>
+struct SuperBlockBody {
+    template <int C>
+    struct Tokens {
+        static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
+                        float* out, size_t out_stride) {
+            __m256 sum[C];
+#pragma GCC unroll 4
+            for (__m256& v : sum) v = _mm256_setzero_ps();
+            for (int64_t b = 0; b < n / kQKK; ++b) {
+                const uint8_t* gb = group + b * kGroupBlockBytes;
+                const uint8_t* ab = a + b * sizeof(BlockQ8_K);
+                __m256i isum[C];
+#pragma GCC unroll 4
+                for (__m256i& v : isum) v = _mm256_setzero_si256();
+#pragma GCC unroll 1
+                for (int chunk = 0; chunk < 4; ++chunk) {  // 64 elements: 2 sub-blocks
+                    // The group block after next, a quarter of it (and a little more) per chunk.
+                    const uint8_t* ahead = gb + kPrefetchBytes + 320 * chunk;
+                    for (int line = 0; line < 5; ++line) prefetch(ahead + 64 * line);
+                    Sums::template add_sub_blocks<C>(gb, ab, a_stride, chunk, isum);
+                }
+                accumulate_super_block<C>(sum, gb, ab, a_stride, isum);
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, sum[c]);
+        }
+    };
+};
+
+}  // namespace q4_k
+
+}  // namespace
+}  // namespace glmserve::kernels::avx2::detail
