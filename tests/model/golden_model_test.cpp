@@ -9,10 +9,12 @@
 // - Quantized files match bit for bit until a last-bit difference in float summation order
 //   flips one rounding of an activation quantized to Q8_0/Q8_K; from then on that row (and,
 //   through the KV cache, later rows) moves by 0.1-0.45.
-// So we keep the more accurate f32 attention and assert bounds measured against it, in place
-// of the README's 0.01 / 0.25:
-//   float models:     max |Δlogit| <= 0.08  (worst seen 0.075, on logits of magnitude ~135)
-//   quantized models: max |Δlogit| <= 0.5   (worst seen 0.43)
+// So we keep the more accurate f32 attention and assert the README's 0.01 where the reference
+// used the same attention math, bounds measured against it elsewhere:
+//   float models, ids-*:  max |Δlogit| <= 0.01  (the README's; worst seen 0.0088, with the ref
+//                                               kernels 0.0086)
+//   float models, text-*: max |Δlogit| <= 0.08  (worst seen 0.075, on logits of magnitude ~135)
+//   quantized models:     max |Δlogit| <= 0.5   (worst seen 0.43; the README's 0.25)
 // and, as the README intends, the top-1 token must agree wherever the reference's own
 // top-1/top-2 margin exceeds 2 × that bound, and greedy continuations must agree up to the
 // first step whose margin is below it.
@@ -73,6 +75,11 @@ double top_margin(std::span<const float> row) {
     return static_cast<double>(first) - second;
 }
 
+double tolerance_of(const GoldenCase& c) {
+    if (is_quantized(c.model)) return 0.5;
+    return c.name.starts_with("ids-") ? 0.01 : 0.08;
+}
+
 class GoldenModelTest : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
@@ -103,8 +110,7 @@ TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
         std::span<const float>(*logits).subspan(static_cast<size_t>(first_pos * n_vocab));
     ASSERT_EQ(actual.size(), expected.size());
 
-    const bool quantized = is_quantized(gc.model);
-    const double tol = quantized ? 0.5 : 0.08;
+    const double tol = tolerance_of(gc);
     const auto report = testing::compare_all_close(actual, expected, tol, 0.0);
     EXPECT_EQ(report.n_bad, 0u) << "max |Δlogit| " << report.max_abs_diff << " at row "
                                 << report.worst_index / n_vocab << ", token "
