@@ -278,7 +278,7 @@ BENCHMARK(BM_DequantizeRow)
     ->Arg(id(T::Q6_K));
 BENCHMARK(BM_VecDotPacked)
     ->ArgNames({"type", "n_act"})
-    ->ArgsProduct({{id(T::Q8_0), id(T::Q4_0), id(T::Q5_0), id(T::Q4_K)}, {1, 2, 4}});
+    ->ArgsProduct({{id(T::Q8_0), id(T::Q4_0), id(T::Q5_0), id(T::Q4_K), id(T::Q6_K)}, {1, 2, 4}});
 BENCHMARK(BM_MatmulGemv)
     ->ArgsProduct({{id(T::Q8_0), id(T::Q4_K), id(T::Q6_K)}, {1, 2}})
     ->UseRealTime();

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -27,6 +28,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/kernel_test_util.h"
 #include "kernels/matmul.h"
+#include "kernels/quant_blocks.h"
 #include "kernels/simd_tables.h"
 
 namespace glmserve::kernels {
@@ -178,17 +180,22 @@ TEST_P(PackedTest, EveryLaneEqualsVecDotBitForBit) {
     }
 }
 
-// Sets the fp16 fields at the start of every block of `rows` (d; Q4_K: d and dmin) to
-// make_half().
+// Bytes of one block (Q4_K, Q6_K: super-block) of `type`.
+size_t block_bytes_of(T type) {
+    return bytes_of_row(type, testing::block_size_of(type));
+}
+
+// Sets the fp16 fields of every block of `rows` (d; Q4_K: d and dmin, at the start; Q6_K: d, at
+// the end) to make_half().
 template <class MakeHalf>
-void set_block_scales(std::vector<uint8_t>& rows, T type, int64_t n, MakeHalf make_half) {
-    const uint64_t row_bytes = bytes_of_row(type, n);
-    const size_t block_bytes = row_bytes / static_cast<size_t>(n / testing::block_size_of(type));
+void set_block_scales(std::vector<uint8_t>& rows, T type, MakeHalf make_half) {
+    const size_t block_bytes = block_bytes_of(type);
     const int n_fields = type == T::Q4_K ? 2 : 1;
+    const size_t first = type == T::Q6_K ? offsetof(BlockQ6_K, d) : 0;
     for (size_t off = 0; off < rows.size(); off += block_bytes) {
         for (int h = 0; h < n_fields; ++h) {
             const uint16_t half = make_half();
-            std::memcpy(rows.data() + off + 2 * h, &half, sizeof(half));
+            std::memcpy(rows.data() + off + first + 2 * h, &half, sizeof(half));
         }
     }
 }
@@ -204,8 +211,7 @@ TEST_P(PackedTest, RandomBytesAndExtremeActivations) {
     std::mt19937 rng(5);
     std::vector<uint8_t> rows(bytes_of_row(type, n) * kPackRows);
     for (uint8_t& b : rows) b = static_cast<uint8_t>(rng());
-    set_block_scales(rows, type, n,
-                     [&rng] { return static_cast<uint16_t>(0x2000 + rng() % 0x2000); });
+    set_block_scales(rows, type, [&rng] { return static_cast<uint16_t>(0x2000 + rng() % 0x2000); });
     std::vector<float> big(n);
     for (int64_t i = 0; i < n; ++i)
         big[i] = (i % 3 == 0) ? -1000.0f : 999.0f - static_cast<float>(i);
@@ -222,8 +228,9 @@ TEST_P(PackedTest, RandomBytesAndExtremeActivations) {
 // largest raw value, odd rows the smallest; Q8_0: -128 and 127), scales 1, and activations of
 // ±127 in sign patterns that line up with the kernels' int16 pairs (all +, all -, by half
 // block, by pair). The nibble kernels add a whole block's products in int16 (Q4_0) or each
-// half's (Q5_0) before widening; an overflow there would be off by multiples of 65536, so
-// each lane must equal the ref kernels' dot as well as the row-major one.
+// half's (Q5_0) before widening, Q6_K two chunks' (8 products of up to 63·127); an overflow
+// there would be off by multiples of 65536, so each lane must equal the ref kernels' dot as
+// well as the row-major one.
 TEST_P(PackedTest, LargestIntSumsStayExact) {
     const T type = weight_type();
     const int64_t n = 256;
@@ -234,7 +241,15 @@ TEST_P(PackedTest, LargestIntSumsStayExact) {
         const uint8_t quant_byte = type == T::Q8_0 ? (high ? 0x7F : 0x80) : (high ? 0xFF : 0x00);
         std::memset(rows.data() + r * row_bytes, quant_byte, row_bytes);
     }
-    set_block_scales(rows, type, n, [] { return uint16_t{0x3C00}; });  // 1.0
+    set_block_scales(rows, type, [] { return uint16_t{0x3C00}; });  // 1.0
+    if (type == T::Q6_K) {
+        // Its int8 sub-block scales at their ends too (the memset left -1 or 0).
+        for (size_t off = 0; off < rows.size(); off += block_bytes_of(type)) {
+            const bool high = (off / row_bytes) % 2 == 0;
+            std::memset(rows.data() + off + offsetof(BlockQ6_K, scales), high ? 0x7F : 0x80,
+                        sizeof(BlockQ6_K::scales));
+        }
+    }
     const std::array<std::function<float(int64_t)>, kMaxActRows> patterns = {
         [](int64_t) { return 127.0f; },
         [](int64_t) { return -127.0f; },
@@ -386,11 +401,11 @@ std::string case_name(const ::testing::TestParamInfo<std::tuple<Table, T>>& para
     return std::string(table_name) + "_" + std::string(gguf::tensor_type_name(type));
 }
 
-INSTANTIATE_TEST_SUITE_P(Tables, PackedTest,
-                         ::testing::Combine(::testing::Values(Table::Avx2, Table::Avx512Emulated,
-                                                              Table::Avx512),
-                                            ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K)),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(
+    Tables, PackedTest,
+    ::testing::Combine(::testing::Values(Table::Avx2, Table::Avx512Emulated, Table::Avx512),
+                       ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K, T::Q6_K)),
+    case_name);
 
 }  // namespace
 }  // namespace glmserve::kernels

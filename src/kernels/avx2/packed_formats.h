@@ -1,11 +1,11 @@
-// The row-interleaved group formats of packed.cpp (Q8_0, Q4_0, Q5_0) and packed_q4_k.cpp (Q4_K),
-// which describe them: their layouts as constants, and everything of their dot products except
-// how the int products are formed. That is the block loops (prefetching included), the
-// activation suffix, each block's float step, nibble unpacking, Q4_K's scales and mins; an ISA
-// supplies the exact int sums of a block (a `Sums` class below). The AVX2 kernels and the
-// AVX-512 VNNI ones (src/kernels/avx512/packed_vnni.cpp) share all the rest, so both read the same
-// bytes and round the same way, and their results are equal bit for bit. Include only from files
-// built with SIMD flags; internal linkage, as in packed_common.h and for the same reason.
+// The row-interleaved group formats of packed.cpp (Q8_0, Q4_0, Q5_0), packed_q4_k.cpp (Q4_K)
+// and packed_q6_k.cpp (Q6_K), which describe them: their layouts as constants, and everything of
+// their dot products except how the int products are formed. That is the block loops (prefetching
+// included), the activation suffix, each block's float step, nibble unpacking, Q4_K's scales and
+// mins; an ISA supplies the exact int sums of a block (a `Sums` class below). The AVX2 kernels and
+// the AVX-512 VNNI ones (src/kernels/avx512/packed_vnni.cpp) share all the rest, so both read the
+// same bytes and round the same way, and their results are equal bit for bit. Include only from
+// files built with SIMD flags; internal linkage, as in packed_common.h and for the same reason.
 // Thread: pure functions.
 #pragma once
 
@@ -266,6 +266,106 @@ struct SuperBlockBody {
 };
 
 }  // namespace q4_k
+
+// Q6_K's group super-block (packed_q6_k.cpp describes it).
+namespace q6_k {
+
+inline constexpr size_t kScalePairsOffset = kScalesBytes;        // 8 × 16 bytes
+inline constexpr size_t kQhOffset = kScalePairsOffset + 8 * 16;  // 16 chunks
+inline constexpr size_t kQlOffset = kQhOffset + 16 * 32;         // 32 chunks
+inline constexpr size_t kGroupBlockBytes = kQlOffset + 32 * 32;
+static_assert(kGroupBlockBytes == kPackRows * sizeof(BlockQ6_K), "the rows' bytes, moved");
+
+// Two group blocks ahead, as Q4_K's: a block is 26.25 lines, each half of the loop asks for 14.
+inline constexpr size_t kPrefetchBytes = 2 * kGroupBlockBytes;
+
+// Scale pair i of the 8 rows: lane r = (scales[2i], scales[2i + 1]) of row r as int16.
+inline __m256i load_scale_pair(const uint8_t* gb, int i) {
+    return _mm256_cvtepi8_epi16(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(gb + kScalePairsOffset + 16 * i)));
+}
+
+// The unsigned quants (q + 32, 0..63) of elements 128n + 32k + 4m .. +3 of each row, row r in
+// lane r (k = 0..3, m = 0..7): low nibbles from ql chunk 16n + m (k = 0, 2: its low or high
+// nibbles) or 16n + 8 + m (k = 1, 3), and bit pair k of qh chunk 8n + m as bits 4-5.
+template <int k>
+inline __m256i quant_chunk(const uint8_t* gb, int n, int m) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i bits45 = _mm256_set1_epi8(0x30);
+    const __m256i ql = load_32_bytes(gb + kQlOffset + 32 * (16 * n + 8 * (k % 2) + m));
+    const __m256i qh = load_32_bytes(gb + kQhOffset + 32 * (8 * n + m));
+    const __m256i low = _mm256_and_si256(k < 2 ? ql : _mm256_srli_epi16(ql, 4), low4);
+    // Bit pair k moved to bits 4-5 of the same byte (the mask drops what the 16-bit shifts carry
+    // across bytes).
+    __m256i high = qh;
+    if constexpr (k == 0) high = _mm256_slli_epi16(qh, 4);
+    if constexpr (k == 1) high = _mm256_slli_epi16(qh, 2);
+    if constexpr (k == 3) high = _mm256_srli_epi16(qh, 2);
+    return _mm256_or_si256(low, _mm256_and_si256(high, bits45));
+}
+
+// Where token c's 4 activation quants for quant_chunk<k>(gb, n, m) sit in its BlockQ8_K.
+inline size_t act_offset(int n, int k, int m) {
+    return offsetof(BlockQ8_K, qs) + 128 * n + 32 * k + 4 * m;
+}
+
+// -32·Σ_g scales[g]·bsums[g] of one token's activation block, lane r row r: the correction
+// that turns Σ scales[g]·(q + 32)·q_a into ref's Σ scales[g]·q·q_a.
+inline __m256i offset_sum(const uint8_t* gb, const uint8_t* act_block) {
+    __m256i s = _mm256_setzero_si256();
+    for (int i = 0; i < 8; ++i) {
+        const uint8_t* bsum_pair = act_block + offsetof(BlockQ8_K, bsums) + 4 * i;
+        s = _mm256_add_epi32(s,
+                             _mm256_madd_epi16(load_scale_pair(gb, i), broadcast_word(bsum_pair)));
+    }
+    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s, 5));
+}
+
+// C tokens (1..4) against one Q6_K group (a for_tokens kernel): per super-block, the rows'
+// isum = Σ_g scales[g]·S_g from offset_sum and Sums::add_quant_sums<C>(gb, ab, a_stride, n, k,
+// isum), which adds the products of quant_chunk<k>(gb, n, m) for m = 0..7 (ab token 0's
+// activation block), then ref's float step: sum += (d·d_a)·isum, unfused.
+template <class Sums>
+struct SuperBlockBody {
+    template <int C>
+    struct Tokens {
+        static void run(int64_t n_elems, const uint8_t* group, const uint8_t* a, size_t a_stride,
+                        float* out, size_t out_stride) {
+            __m256 sum[C];
+#pragma GCC unroll 4
+            for (__m256& v : sum) v = _mm256_setzero_ps();
+            for (int64_t b = 0; b < n_elems / kQKK; ++b) {
+                const uint8_t* gb = group + b * kGroupBlockBytes;
+                const uint8_t* ab = a + b * sizeof(BlockQ8_K);
+                __m256i isum[C];
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) isum[c] = offset_sum(gb, ab + c * a_stride);
+#pragma GCC unroll 1
+                for (int n = 0; n < 2; ++n) {
+                    const uint8_t* ahead = gb + kPrefetchBytes + 1024 * n;
+                    for (int line = 0; line < 14; ++line) prefetch(ahead + 64 * line);
+                    Sums::template add_quant_sums<C, 0>(gb, ab, a_stride, n, isum);
+                    Sums::template add_quant_sums<C, 1>(gb, ab, a_stride, n, isum);
+                    Sums::template add_quant_sums<C, 2>(gb, ab, a_stride, n, isum);
+                    Sums::template add_quant_sums<C, 3>(gb, ab, a_stride, n, isum);
+                }
+                const __m256 d_w = load_row_scales(gb);
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) {
+                    float d_a = 0.0f;
+                    std::memcpy(&d_a, ab + c * a_stride + offsetof(BlockQ8_K, d), sizeof(d_a));
+                    const __m256 scale = _mm256_mul_ps(d_w, _mm256_set1_ps(d_a));
+                    sum[c] =
+                        _mm256_add_ps(sum[c], _mm256_mul_ps(scale, _mm256_cvtepi32_ps(isum[c])));
+                }
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, sum[c]);
+        }
+    };
+};
+
+}  // namespace q6_k
 
 }  // namespace
 }  // namespace glmserve::kernels::avx2::detail

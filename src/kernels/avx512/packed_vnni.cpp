@@ -10,8 +10,10 @@
 //                sum starts at -128·Σ q_a (16 times the suffix word) to take the 128 back out.
 //   Q4_0, Q5_0:  maddubs + add and the widening madds: the nibbles (Q5_0: with their high bit)
 //                enter as they are; the sums start from the suffix word as in AVX2.
-//   Q4_K:        the same per sub-block, S_j from its 8 chunks; then isum += sc_j·S_j (vpmulld).
+//   Q4_K, Q6_K:  the same per sub-block, S_j from its chunks (8, Q6_K's 4); then
+//                isum += sc_j·S_j (vpmulld).
 // Every sum stays exact in int32 (Q8_0's largest, 32·255·128 before the correction).
+// Q6_K's quants enter as q + 32 (0..63), and q6_k::offset_sum takes the 32 back, as in AVX2.
 // The vectors are 256-bit (AVX512VL), so the layouts and the 8-lane float steps are AVX2's
 // unchanged; Zen 4 runs 512-bit VNNI at the same rate per multiply-add as 256-bit.
 //
@@ -54,6 +56,9 @@ using avx2::detail::Q8_0Group;
 using avx2::detail::q4_k::kQuantsOffset;
 using avx2::detail::q4_k::kScOffset;
 using avx2::detail::q4_k::SuperBlockBody;
+using avx2::detail::q6_k::act_offset;
+using avx2::detail::q6_k::load_scale_pair;
+using avx2::detail::q6_k::quant_chunk;
 
 // Token c's 4 activation quants at byte `offset` of its block, in every lane.
 inline __m256i act_word(const uint8_t* ab, size_t a_stride, int c, size_t offset) {
@@ -149,6 +154,38 @@ struct Q4KSums {
     }
 };
 
+// Q6_K (q6_k::SuperBlockBody's Sums): isum += scales[g]·S_g for sub-blocks g = 8n + 2k (chunks
+// m = 0..3) and g + 1 (m = 4..7).
+struct Q6KSums {
+    template <int C, int k>
+    static void add_quant_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int n,
+                               __m256i (&isum)[C]) {
+        // Lane r = (scales[g], scales[g + 1]) as int16 -> each sign-extended to an int32 lane.
+        const __m256i pair = load_scale_pair(gb, 4 * n + k);
+        const __m256i scales[2] = {_mm256_srai_epi32(_mm256_slli_epi32(pair, 16), 16),
+                                   _mm256_srai_epi32(pair, 16)};
+#pragma GCC unroll 2
+        for (int half = 0; half < 2; ++half) {
+            __m256i s[C];
+#pragma GCC unroll 4
+            for (__m256i& v : s) v = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int m = 4 * half; m < 4 * half + 4; ++m) {
+                const __m256i w = quant_chunk<k>(gb, n, m);
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) {
+                    s[c] = _mm256_dpbusd_epi32(s[c], w,
+                                               act_word(ab, a_stride, c, act_offset(n, k, m)));
+                }
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_mullo_epi32(s[c], scales[half]));
+            }
+        }
+    }
+};
+
 void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
     for_tokens<4, BlockBody<Q8_0Group, Q8_0Sums>::Tokens>(n, group, a, act_stride, n_act, out,
@@ -172,6 +209,12 @@ void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_
     for_tokens<4, SuperBlockBody<Q4KSums>::Tokens>(n, group, a, act_stride, n_act, out, out_stride);
 }
 
+void vec_dot_packed_q6_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    for_tokens<4, avx2::detail::q6_k::SuperBlockBody<Q6KSums>::Tokens>(n, group, a, act_stride,
+                                                                       n_act, out, out_stride);
+}
+
 }  // namespace
 
 void add_vnni_packed_kernels(KernelTable& t) {
@@ -179,6 +222,7 @@ void add_vnni_packed_kernels(KernelTable& t) {
     t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
     t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;
+    t[TensorType::Q6_K].vec_dot_packed = vec_dot_packed_q6_k_q8_k;
 }
 
 }  // namespace glmserve::kernels::GLMSERVE_VNNI_NAMESPACE

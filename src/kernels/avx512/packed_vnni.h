@@ -1,5 +1,5 @@
 // AVX-512 VNNI dot products for the row-interleaved weight groups of the AVX2 table (Q8_0, Q4_0,
-// Q5_0, Q4_K; src/kernels/avx2/packed.h): the same layouts, packed by the same pack_rows, and
+// Q5_0, Q4_K, Q6_K; src/kernels/avx2/packed.h): the same layouts, packed by the same pack_rows, and
 // for every row and token the same result bit for bit (hence vec_dot's), several times fewer
 // instructions per multiply-add (packed_vnni.cpp says why).
 // Only called through the KernelTable; the CPU must have the avx512 level (cpu_features.h:
@@ -11,7 +11,7 @@
 
 namespace glmserve::kernels::avx512 {
 
-// Replaces vec_dot_packed of Q8_0, Q4_0, Q5_0 and Q4_K in t, a copy of the AVX2 table (whose
+// Replaces vec_dot_packed of Q8_0, Q4_0, Q5_0, Q4_K and Q6_K in t, a copy of the AVX2 table (whose
 // pack_rows, packed_group_bytes and activation suffixes these kernels read).
 void add_vnni_packed_kernels(KernelTable& t);
 
