@@ -278,13 +278,15 @@ BENCHMARK(BM_DequantizeRow)
     ->Arg(id(T::Q6_K));
 BENCHMARK(BM_VecDotPacked)
     ->ArgNames({"type", "n_act"})
-    ->ArgsProduct({{id(T::Q8_0), id(T::Q4_0), id(T::Q5_0), id(T::Q4_K), id(T::Q6_K)}, {1, 2, 4}});
+    ->ArgsProduct({{id(T::Q8_0), id(T::Q4_0), id(T::Q5_0), id(T::Q4_K), id(T::Q5_K), id(T::Q6_K)},
+                   {1, 2, 4}});
 BENCHMARK(BM_MatmulGemv)
     ->ArgsProduct({{id(T::Q8_0), id(T::Q4_K), id(T::Q6_K)}, {1, 2}})
     ->UseRealTime();
 
 // Types outermost and threads innermost, so bench_matrix rebuilds only when the matrix changes.
-constexpr int64_t kShapeTypes[] = {id(T::F16), id(T::Q8_0), id(T::Q4_0), id(T::Q4_K), id(T::Q6_K)};
+constexpr int64_t kShapeTypes[] = {id(T::F16),  id(T::Q8_0), id(T::Q4_0),
+                                   id(T::Q4_K), id(T::Q5_K), id(T::Q6_K)};
 void model_shapes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"type", "n_out", "threads", "packed"});
     for (const int64_t type : kShapeTypes) {

@@ -180,17 +180,17 @@ TEST_P(PackedTest, EveryLaneEqualsVecDotBitForBit) {
     }
 }
 
-// Bytes of one block (Q4_K, Q6_K: super-block) of `type`.
+// Bytes of one block (K-quants: super-block) of `type`.
 size_t block_bytes_of(T type) {
     return bytes_of_row(type, testing::block_size_of(type));
 }
 
-// Sets the fp16 fields of every block of `rows` (d; Q4_K: d and dmin, at the start; Q6_K: d, at
-// the end) to make_half().
+// Sets the fp16 fields of every block of `rows` (d; Q4_K, Q5_K: d and dmin, at the start; Q6_K:
+// d, at the end) to make_half().
 template <class MakeHalf>
 void set_block_scales(std::vector<uint8_t>& rows, T type, MakeHalf make_half) {
     const size_t block_bytes = block_bytes_of(type);
-    const int n_fields = type == T::Q4_K ? 2 : 1;
+    const int n_fields = type == T::Q4_K || type == T::Q5_K ? 2 : 1;
     const size_t first = type == T::Q6_K ? offsetof(BlockQ6_K, d) : 0;
     for (size_t off = 0; off < rows.size(); off += block_bytes) {
         for (int h = 0; h < n_fields; ++h) {
@@ -404,7 +404,7 @@ std::string case_name(const ::testing::TestParamInfo<std::tuple<Table, T>>& para
 INSTANTIATE_TEST_SUITE_P(
     Tables, PackedTest,
     ::testing::Combine(::testing::Values(Table::Avx2, Table::Avx512Emulated, Table::Avx512),
-                       ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K, T::Q6_K)),
+                       ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K, T::Q5_K, T::Q6_K)),
     case_name);
 
 }  // namespace

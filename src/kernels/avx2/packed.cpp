@@ -1,5 +1,5 @@
-// Row-interleaved Q8_0, Q4_0 and Q5_0 groups and their dot products (Q4_K's: packed_q4_k.cpp,
-// Q6_K's: packed_q6_k.cpp).
+// Row-interleaved Q8_0, Q4_0 and Q5_0 groups and their dot products (Q4_K's and Q5_K's:
+// packed_q4_k.cpp, Q6_K's: packed_q6_k.cpp).
 //
 // Why interleave: the row-major kernels (q_legacy.cpp) hold one weight row per vector, so each
 // block's int sum needs a horizontal reduction (hadd trees) before its scale applies, and those
@@ -18,8 +18,8 @@
 //             bits of chunk k's elements (4k + e at bit k, 16 + 4k + e at bit 4 + k), so that
 //             one shift and one mask per chunk put them at 0x10 in the chunk's lanes  160 bytes
 // so a block of the group is exactly as large as its 8 rows' blocks (272, 144 and 176 bytes).
-// Q4_K's layout (its rows' bytes plus decoded scales) and arithmetic are described in
-// packed_q4_k.cpp, Q6_K's in packed_q6_k.cpp.
+// Q4_K's and Q5_K's layouts (their rows' bytes plus decoded scales) and arithmetic are described
+// in packed_q4_k.cpp, Q6_K's in packed_q6_k.cpp.
 //
 // The arithmetic is the canonical order of q_legacy.cpp, lane r for row r: per block the exact
 // int sum S of its 32 products, A = fma(d_w·d_a, S, A), out = A. Hence bit-identical to vec_dot.
@@ -291,6 +291,9 @@ void add_packed_kernels(KernelTable& t) {
     t[TensorType::Q4_K].pack_rows = pack_rows_q4_k;
     t[TensorType::Q4_K].packed_group_bytes = packed_group_bytes_q4_k;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;
+    t[TensorType::Q5_K].pack_rows = pack_rows_q5_k;
+    t[TensorType::Q5_K].packed_group_bytes = packed_group_bytes_q5_k;
+    t[TensorType::Q5_K].vec_dot_packed = vec_dot_packed_q5_k_q8_k;
     t[TensorType::Q6_K].pack_rows = pack_rows_q6_k;
     t[TensorType::Q6_K].packed_group_bytes = packed_group_bytes_q6_k;
     t[TensorType::Q6_K].vec_dot_packed = vec_dot_packed_q6_k_q8_k;

@@ -154,7 +154,7 @@ inline __m256i nibble_chunk(const uint8_t* gb, int k, __m256i plane, __m256i pla
     return w;
 }
 
-// Q4_K's group super-block (packed_q4_k.cpp describes it).
+// Q4_K's and Q5_K's group super-blocks (packed_q4_k.cpp describes them).
 namespace q4_k {
 
 inline constexpr int kSubBlocks = 8;
@@ -165,10 +165,35 @@ inline constexpr size_t kQuantsOffset = kMinOffset + kSubBlocks * kPackRows;
 inline constexpr size_t kGroupBlockBytes = kQuantsOffset + kPackRows * sizeof(BlockQ4_K::qs);
 static_assert(kGroupBlockBytes == kPackRows * sizeof(BlockQ4_K) + 32, "packed_q4_k.cpp's 1184");
 
-// How far ahead the kernels ask for weights: two group blocks. One block (about the shared
-// kPrefetchBytes) came too late when streaming from memory: in an A/B on 38 MB of groups, one
-// token, two blocks ahead took 0.77x the time of the previous kernel, one block 0.94-0.98x.
-inline constexpr size_t kPrefetchBytes = 2 * kGroupBlockBytes;
+// The two formats, for SuperBlockBody: Q5_K's group block is Q4_K's plus its high-bit plane,
+// 8 chunks of 32 bytes (row r's qh bytes 4k..4k+3 at 4r of chunk k).
+struct Q4KGroup {
+    static constexpr size_t kBlockBytes = kGroupBlockBytes;
+    static constexpr bool kHighBits = false;
+};
+struct Q5KGroup {
+    static constexpr size_t kQhOffset = kGroupBlockBytes;
+    static constexpr size_t kBlockBytes = kQhOffset + kPackRows * sizeof(BlockQ5_K::qh);
+    static constexpr bool kHighBits = true;
+};
+static_assert(Q5KGroup::kBlockBytes == kPackRows * sizeof(BlockQ5_K) + 32, "1440");
+
+// The weight chunk (c, k) as unsigned bytes: quant chunk 8c + k, its low nibbles (sub-block
+// 2c) or high ones (kHigh, 2c + 1), and for Q5_K bit 2c + kHigh of qh chunk k moved to 0x10.
+template <class F, int kHigh>
+inline __m256i quant_chunk(const uint8_t* gb, int c, int k) {
+    __m256i w = load_32_bytes(gb + kQuantsOffset + 32 * (8 * c + k));
+    if constexpr (kHigh == 1) w = _mm256_srli_epi16(w, 4);
+    w = _mm256_and_si256(w, _mm256_set1_epi8(0x0F));
+    if constexpr (F::kHighBits) {
+        const __m256i qh = load_32_bytes(gb + F::kQhOffset + 32 * k);
+        const int bit = 2 * c + kHigh;  // to bit 4: the mask drops what crosses into other bytes
+        const __m256i moved =
+            bit <= 4 ? _mm256_slli_epi16(qh, 4 - bit) : _mm256_srli_epi16(qh, bit - 4);
+        w = _mm256_or_si256(w, _mm256_and_si256(moved, _mm256_set1_epi8(0x10)));
+    }
+    return w;
+}
 
 // The 16 bytes at p (two sub-blocks' 8 per-row bytes) in both 128-bit halves.
 inline __m256i load_sub_block_pair(const uint8_t* p) {
@@ -232,11 +257,18 @@ inline void accumulate_super_block(__m256 (&sum)[C], const uint8_t* gb, const ui
     }
 }
 
-// C tokens (1..4) against one Q4_K group (a for_tokens kernel): per super-block, the rows'
-// isum = Σ_j sc_j·S_j from Sums::add_sub_blocks<C>(gb, ab, a_stride, chunk, isum), which adds
-// sub-blocks 2·chunk and 2·chunk + 1 (ab token 0's activation block), then the float step.
-template <class Sums>
+// C tokens (1..4) against one group of format F, Q4KGroup or Q5KGroup (a for_tokens kernel):
+// per super-block, the rows' isum = Σ_j sc_j·S_j from Sums::add_sub_blocks<C>(gb, ab, a_stride,
+// chunk, isum), which adds sub-blocks 2·chunk and 2·chunk + 1 (ab token 0's activation block),
+// then the float step.
+template <class F, class Sums>
 struct SuperBlockBody {
+    // The kernels ask for the group block after next, a quarter of it (and a little more) per
+    // chunk of the loop. One block ahead came too late when streaming from memory: in an A/B on
+    // 38 MB of Q4_K groups, one token, two blocks ahead took 0.77x the time of the previous
+    // kernel, one block 0.94-0.98x.
+    static constexpr int kPrefetchLines = (F::kBlockBytes / 4 + 63) / 64;
+
     template <int C>
     struct Tokens {
         static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
@@ -245,16 +277,15 @@ struct SuperBlockBody {
 #pragma GCC unroll 4
             for (__m256& v : sum) v = _mm256_setzero_ps();
             for (int64_t b = 0; b < n / kQKK; ++b) {
-                const uint8_t* gb = group + b * kGroupBlockBytes;
+                const uint8_t* gb = group + b * F::kBlockBytes;
                 const uint8_t* ab = a + b * sizeof(BlockQ8_K);
                 __m256i isum[C];
 #pragma GCC unroll 4
                 for (__m256i& v : isum) v = _mm256_setzero_si256();
 #pragma GCC unroll 1
                 for (int chunk = 0; chunk < 4; ++chunk) {  // 64 elements: 2 sub-blocks
-                    // The group block after next, a quarter of it (and a little more) per chunk.
-                    const uint8_t* ahead = gb + kPrefetchBytes + 320 * chunk;
-                    for (int line = 0; line < 5; ++line) prefetch(ahead + 64 * line);
+                    const uint8_t* ahead = gb + 2 * F::kBlockBytes + 64 * kPrefetchLines * chunk;
+                    for (int line = 0; line < kPrefetchLines; ++line) prefetch(ahead + 64 * line);
                     Sums::template add_sub_blocks<C>(gb, ab, a_stride, chunk, isum);
                 }
                 accumulate_super_block<C>(sum, gb, ab, a_stride, isum);
@@ -276,7 +307,8 @@ inline constexpr size_t kQlOffset = kQhOffset + 16 * 32;         // 32 chunks
 inline constexpr size_t kGroupBlockBytes = kQlOffset + 32 * 32;
 static_assert(kGroupBlockBytes == kPackRows * sizeof(BlockQ6_K), "the rows' bytes, moved");
 
-// Two group blocks ahead, as Q4_K's: a block is 26.25 lines, each half of the loop asks for 14.
+// Two group blocks ahead, as Q4_K's (q4_k::SuperBlockBody says why): a block is 26.25 lines,
+// each half of the loop asks for 14.
 inline constexpr size_t kPrefetchBytes = 2 * kGroupBlockBytes;
 
 // Scale pair i of the 8 rows: lane r = (scales[2i], scales[2i + 1]) of row r as int16.

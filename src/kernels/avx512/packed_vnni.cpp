@@ -53,12 +53,9 @@ using avx2::detail::nibble_sum_start;
 using avx2::detail::Q4_0Group;
 using avx2::detail::Q5_0Group;
 using avx2::detail::Q8_0Group;
-using avx2::detail::q4_k::kQuantsOffset;
-using avx2::detail::q4_k::kScOffset;
-using avx2::detail::q4_k::SuperBlockBody;
-using avx2::detail::q6_k::act_offset;
-using avx2::detail::q6_k::load_scale_pair;
-using avx2::detail::q6_k::quant_chunk;
+// The two K-quant families' layouts and loops; their names (quant_chunk, SuperBlockBody) clash.
+namespace q4_k = avx2::detail::q4_k;
+namespace q6_k = avx2::detail::q6_k;
 
 // Token c's 4 activation quants at byte `offset` of its block, in every lane.
 inline __m256i act_word(const uint8_t* ab, size_t a_stride, int c, size_t offset) {
@@ -116,9 +113,10 @@ struct NibbleSums {
     }
 };
 
-// Q4_K (SuperBlockBody's Sums): isum += sc_j·S_j for sub-blocks 2·chunk (low nibbles) and
-// 2·chunk + 1 (high nibbles) of the chunk's 64 elements.
-struct Q4KSums {
+// Q4_K and Q5_K (q4_k::SuperBlockBody's Sums): isum += sc_j·S_j for sub-blocks 2·chunk (low
+// nibbles) and 2·chunk + 1 (high nibbles) of the chunk's 64 elements.
+template <class F>
+struct KSums {
     template <int C>
     static void add_sub_blocks(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int chunk,
                                __m256i (&isum)[C]) {
@@ -131,17 +129,14 @@ struct Q4KSums {
                               __m256i (&isum)[C]) {
         const int j = 2 * chunk + kHigh;
         // sc[j][r] of the 8 rows, widened to lane r.
-        const __m256i sc = _mm256_cvtepu8_epi32(
-            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(gb + kScOffset + kPackRows * j)));
-        const uint8_t* q = gb + kQuantsOffset + 32 * 8 * chunk;
+        const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+            reinterpret_cast<const __m128i*>(gb + q4_k::kScOffset + kPackRows * j)));
         __m256i s[C];
 #pragma GCC unroll 4
         for (__m256i& v : s) v = _mm256_setzero_si256();
 #pragma GCC unroll 8
         for (int k = 0; k < 8; ++k) {
-            __m256i w = load_32_bytes(q + 32 * k);
-            if constexpr (kHigh == 1) w = _mm256_srli_epi16(w, 4);
-            w = _mm256_and_si256(w, _mm256_set1_epi8(0x0F));
+            const __m256i w = q4_k::quant_chunk<F, kHigh>(gb, chunk, k);
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) {
                 const size_t offset = offsetof(BlockQ8_K, qs) + 64 * chunk + 32 * kHigh + 4 * k;
@@ -149,8 +144,9 @@ struct Q4KSums {
             }
         }
 #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c)
+        for (int c = 0; c < C; ++c) {
             isum[c] = _mm256_add_epi32(isum[c], _mm256_mullo_epi32(s[c], sc));
+        }
     }
 };
 
@@ -161,7 +157,7 @@ struct Q6KSums {
     static void add_quant_sums(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int n,
                                __m256i (&isum)[C]) {
         // Lane r = (scales[g], scales[g + 1]) as int16 -> each sign-extended to an int32 lane.
-        const __m256i pair = load_scale_pair(gb, 4 * n + k);
+        const __m256i pair = q6_k::load_scale_pair(gb, 4 * n + k);
         const __m256i scales[2] = {_mm256_srai_epi32(_mm256_slli_epi32(pair, 16), 16),
                                    _mm256_srai_epi32(pair, 16)};
 #pragma GCC unroll 2
@@ -171,11 +167,11 @@ struct Q6KSums {
             for (__m256i& v : s) v = _mm256_setzero_si256();
 #pragma GCC unroll 4
             for (int m = 4 * half; m < 4 * half + 4; ++m) {
-                const __m256i w = quant_chunk<k>(gb, n, m);
+                const __m256i w = q6_k::quant_chunk<k>(gb, n, m);
 #pragma GCC unroll 4
                 for (int c = 0; c < C; ++c) {
-                    s[c] = _mm256_dpbusd_epi32(s[c], w,
-                                               act_word(ab, a_stride, c, act_offset(n, k, m)));
+                    s[c] = _mm256_dpbusd_epi32(
+                        s[c], w, act_word(ab, a_stride, c, q6_k::act_offset(n, k, m)));
                 }
             }
 #pragma GCC unroll 4
@@ -206,13 +202,20 @@ void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_
 
 void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    for_tokens<4, SuperBlockBody<Q4KSums>::Tokens>(n, group, a, act_stride, n_act, out, out_stride);
+    for_tokens<4, q4_k::SuperBlockBody<q4_k::Q4KGroup, KSums<q4_k::Q4KGroup>>::Tokens>(
+        n, group, a, act_stride, n_act, out, out_stride);
+}
+
+void vec_dot_packed_q5_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    for_tokens<4, q4_k::SuperBlockBody<q4_k::Q5KGroup, KSums<q4_k::Q5KGroup>>::Tokens>(
+        n, group, a, act_stride, n_act, out, out_stride);
 }
 
 void vec_dot_packed_q6_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
-    for_tokens<4, avx2::detail::q6_k::SuperBlockBody<Q6KSums>::Tokens>(n, group, a, act_stride,
-                                                                       n_act, out, out_stride);
+    for_tokens<4, q6_k::SuperBlockBody<Q6KSums>::Tokens>(n, group, a, act_stride, n_act, out,
+                                                         out_stride);
 }
 
 }  // namespace
@@ -222,6 +225,7 @@ void add_vnni_packed_kernels(KernelTable& t) {
     t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
     t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;
+    t[TensorType::Q5_K].vec_dot_packed = vec_dot_packed_q5_k_q8_k;
     t[TensorType::Q6_K].vec_dot_packed = vec_dot_packed_q6_k_q8_k;
 }
 
