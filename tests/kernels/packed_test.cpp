@@ -136,7 +136,7 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
     // Every byte of the group is written (what was there before does not show through).
     EXPECT_EQ(std::memcmp(group.data(), other_fill.data(), group_bytes), 0);
     group.pop_back();
-    if (type == T::Q8_0 || type == T::Q4_0) {
+    if (type == T::Q8_0 || type == T::Q4_0 || type == T::Q4_1) {
         // These layouts move whole bytes only: the same multiset of bytes.
         std::vector<uint8_t> sorted_rows = rows, sorted_group = group;
         std::sort(sorted_rows.begin(), sorted_rows.end());
@@ -185,12 +185,13 @@ size_t block_bytes_of(T type) {
     return bytes_of_row(type, testing::block_size_of(type));
 }
 
-// Sets the fp16 fields of every block of `rows` (d; Q4_K, Q5_K: d and dmin, at the start; Q6_K:
-// d, at the end) to make_half().
+// Sets the fp16 fields of every block of `rows` (d; Q4_1, Q5_1, Q4_K, Q5_K: d and m or dmin, at
+// the start; Q6_K: d, at the end) to make_half().
 template <class MakeHalf>
 void set_block_scales(std::vector<uint8_t>& rows, T type, MakeHalf make_half) {
     const size_t block_bytes = block_bytes_of(type);
-    const int n_fields = type == T::Q4_K || type == T::Q5_K ? 2 : 1;
+    const int n_fields =
+        type == T::Q6_K || type == T::Q8_0 || type == T::Q4_0 || type == T::Q5_0 ? 1 : 2;
     const size_t first = type == T::Q6_K ? offsetof(BlockQ6_K, d) : 0;
     for (size_t off = 0; off < rows.size(); off += block_bytes) {
         for (int h = 0; h < n_fields; ++h) {
@@ -401,11 +402,12 @@ std::string case_name(const ::testing::TestParamInfo<std::tuple<Table, T>>& para
     return std::string(table_name) + "_" + std::string(gguf::tensor_type_name(type));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Tables, PackedTest,
-    ::testing::Combine(::testing::Values(Table::Avx2, Table::Avx512Emulated, Table::Avx512),
-                       ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_K, T::Q5_K, T::Q6_K)),
-    case_name);
+INSTANTIATE_TEST_SUITE_P(Tables, PackedTest,
+                         ::testing::Combine(::testing::Values(Table::Avx2, Table::Avx512Emulated,
+                                                              Table::Avx512),
+                                            ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_1,
+                                                              T::Q5_1, T::Q4_K, T::Q5_K, T::Q6_K)),
+                         case_name);
 
 }  // namespace
 }  // namespace glmserve::kernels

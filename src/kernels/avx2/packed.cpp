@@ -55,7 +55,6 @@ using detail::kPrefetchBytes;
 using detail::kQ4_0GroupBlockBytes;
 using detail::kQ4_0PrefetchBytes;
 using detail::kQ5_0GroupBlockBytes;
-using detail::kQ5_0PlaneOffset;
 using detail::kQ8_0GroupBlockBytes;
 using detail::kScalesBytes;
 using detail::kSuffixBlockBytes;
@@ -67,7 +66,9 @@ using detail::load_row_scales;
 using detail::nibble_chunk;
 using detail::nibble_sum_start;
 using detail::Q4_0Group;
+using detail::Q4_1Group;
 using detail::Q5_0Group;
+using detail::Q5_1Group;
 using detail::Q8_0Group;
 using detail::suffix_of;
 
@@ -141,8 +142,8 @@ inline void add_half_pairs(const uint8_t* gb, const uint8_t* ab, size_t a_stride
         const __m256i w = nibble_chunk<F, kHalf>(gb, k, plane, plane_lo);
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
-            const uint8_t* q_a = ab + c * a_stride + offsetof(BlockQ8_0, qs) + 16 * kHalf;
-            p[c] = _mm256_add_epi16(p[c], _mm256_maddubs_epi16(w, broadcast_word(q_a + 4 * k)));
+            const uint8_t* q_a = ab + c * a_stride + detail::act_quants<F>(4 * kHalf + k);
+            p[c] = _mm256_add_epi16(p[c], _mm256_maddubs_epi16(w, broadcast_word(q_a)));
             keep_in_register(p[c]);
         }
     }
@@ -181,27 +182,43 @@ struct NibbleSums {
     }
 };
 
-// Block b of 8 Q5_0 rows -> one group block: scales and nibble chunks as Q4_0's, then the bit
-// plane, where byte 4r + e holds row r's high bits of elements 4k + e at bit k and 16 + 4k + e
-// at bit 4 + k, k = 0..3 (the chunk).
-void pack_q5_0_block(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t* dst) {
+// Block b of 8 rows of a nibble format -> one group block: the d (and m) fields, the nibble
+// bytes 4 at a time into the chunks, and for Q5_0 / Q5_1 the bit plane, where byte 4r + e holds
+// row r's high bits of elements 4k + e at bit k and 16 + 4k + e at bit 4 + k, k = 0..3 (the
+// chunk).
+template <class F, class Block>
+void pack_nibble_block(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t* dst) {
     for (int r = 0; r < kPackRows; ++r) {
-        const uint8_t* src = rows + static_cast<size_t>(r) * row_bytes + b * sizeof(BlockQ5_0);
-        std::memcpy(dst + r * sizeof(uint16_t), src + offsetof(BlockQ5_0, d), sizeof(uint16_t));
+        const uint8_t* src = rows + static_cast<size_t>(r) * row_bytes + b * sizeof(Block);
+        std::memcpy(dst + r * sizeof(uint16_t), src + offsetof(Block, d), sizeof(uint16_t));
+        if constexpr (F::kHasMin) {
+            std::memcpy(dst + kScalesBytes + r * sizeof(uint16_t), src + offsetof(Block, m),
+                        sizeof(uint16_t));
+        }
         for (size_t k = 0; k < 4; ++k) {
-            std::memcpy(dst + kScalesBytes + 32 * k + 4 * r, src + offsetof(BlockQ5_0, qs) + 4 * k,
+            std::memcpy(dst + F::kQuantsOffset + 32 * k + 4 * r, src + offsetof(Block, qs) + 4 * k,
                         4);
         }
-        uint32_t qh = 0;
-        std::memcpy(&qh, src + offsetof(BlockQ5_0, qh), sizeof(qh));
-        for (int e = 0; e < 4; ++e) {
-            uint8_t byte = 0;
-            for (int k = 0; k < 4; ++k) {
-                byte |= static_cast<uint8_t>(((qh >> (4 * k + e)) & 1u) << k);
-                byte |= static_cast<uint8_t>(((qh >> (16 + 4 * k + e)) & 1u) << (4 + k));
+        if constexpr (F::kHighBits) {
+            uint32_t qh = 0;
+            std::memcpy(&qh, src + offsetof(Block, qh), sizeof(qh));
+            for (int e = 0; e < 4; ++e) {
+                uint8_t byte = 0;
+                for (int k = 0; k < 4; ++k) {
+                    byte |= static_cast<uint8_t>(((qh >> (4 * k + e)) & 1u) << k);
+                    byte |= static_cast<uint8_t>(((qh >> (16 + 4 * k + e)) & 1u) << (4 + k));
+                }
+                dst[F::kPlaneOffset + 4 * r + e] = byte;
             }
-            dst[kScalesBytes + kQ5_0PlaneOffset + 4 * r + e] = byte;
         }
+    }
+}
+
+template <class F, class Block>
+void pack_nibble_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
+    for (int64_t b = 0; b < n / kQK; ++b) {
+        pack_nibble_block<F, Block>(static_cast<const uint8_t*>(rows), row_bytes, b,
+                                    static_cast<uint8_t*>(group) + b * F::kBlockBytes);
     }
 }
 
@@ -212,14 +229,19 @@ void pack_rows_q8_0(int64_t n, const void* rows, size_t row_bytes, void* group) 
 }
 
 void pack_rows_q4_0(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_rows<BlockQ4_0>(n, rows, row_bytes, group);
+    pack_nibble_rows<Q4_0Group, BlockQ4_0>(n, rows, row_bytes, group);
 }
 
 void pack_rows_q5_0(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    for (int64_t b = 0; b < n / kQK; ++b) {
-        pack_q5_0_block(static_cast<const uint8_t*>(rows), row_bytes, b,
-                        static_cast<uint8_t*>(group) + b * kQ5_0GroupBlockBytes);
-    }
+    pack_nibble_rows<Q5_0Group, BlockQ5_0>(n, rows, row_bytes, group);
+}
+
+void pack_rows_q4_1(int64_t n, const void* rows, size_t row_bytes, void* group) {
+    pack_nibble_rows<Q4_1Group, BlockQ4_1>(n, rows, row_bytes, group);
+}
+
+void pack_rows_q5_1(int64_t n, const void* rows, size_t row_bytes, void* group) {
+    pack_nibble_rows<Q5_1Group, BlockQ5_1>(n, rows, row_bytes, group);
 }
 
 uint64_t packed_group_bytes_q8_0(int64_t n) {
@@ -232,6 +254,14 @@ uint64_t packed_group_bytes_q4_0(int64_t n) {
 
 uint64_t packed_group_bytes_q5_0(int64_t n) {
     return static_cast<uint64_t>(n / kQK) * kQ5_0GroupBlockBytes;
+}
+
+uint64_t packed_group_bytes_q4_1(int64_t n) {
+    return static_cast<uint64_t>(n / kQK) * Q4_1Group::kBlockBytes;
+}
+
+uint64_t packed_group_bytes_q5_1(int64_t n) {
+    return static_cast<uint64_t>(n / kQK) * Q5_1Group::kBlockBytes;
 }
 
 uint64_t q8_0_act_suffix_bytes(int64_t n) {
@@ -272,6 +302,18 @@ void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_
         n, group, a, act_stride, n_act, out, out_stride);
 }
 
+void vec_dot_packed_q4_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    detail::for_tokens<4, BlockBody<Q4_1Group, NibbleSums<Q4_1Group>>::Tokens>(
+        n, group, a, act_stride, n_act, out, out_stride);
+}
+
+void vec_dot_packed_q5_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    detail::for_tokens<4, BlockBody<Q5_1Group, NibbleSums<Q5_1Group>>::Tokens>(
+        n, group, a, act_stride, n_act, out, out_stride);
+}
+
 void add_packed_kernels(KernelTable& t) {
     // One suffix (and writer) for the three Q8_0-activation formats, so that one conversion
     // serves them all in a matmul_many.
@@ -288,6 +330,12 @@ void add_packed_kernels(KernelTable& t) {
     t[TensorType::Q5_0].pack_rows = pack_rows_q5_0;
     t[TensorType::Q5_0].packed_group_bytes = packed_group_bytes_q5_0;
     t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
+    t[TensorType::Q4_1].pack_rows = pack_rows_q4_1;
+    t[TensorType::Q4_1].packed_group_bytes = packed_group_bytes_q4_1;
+    t[TensorType::Q4_1].vec_dot_packed = vec_dot_packed_q4_1_q8_1;
+    t[TensorType::Q5_1].pack_rows = pack_rows_q5_1;
+    t[TensorType::Q5_1].packed_group_bytes = packed_group_bytes_q5_1;
+    t[TensorType::Q5_1].vec_dot_packed = vec_dot_packed_q5_1_q8_1;
     t[TensorType::Q4_K].pack_rows = pack_rows_q4_k;
     t[TensorType::Q4_K].packed_group_bytes = packed_group_bytes_q4_k;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/avx2/packed_common.h"
 #include "kernels/kernel_table.h"
@@ -26,8 +27,6 @@ namespace {
 inline constexpr int64_t kQ8_0GroupBlockBytes = kPackRows * sizeof(BlockQ8_0);  // 272
 inline constexpr int64_t kQ4_0GroupBlockBytes = kPackRows * sizeof(BlockQ4_0);  // 144
 inline constexpr int64_t kQ5_0GroupBlockBytes = kPackRows * sizeof(BlockQ5_0);  // 176
-// Q5_0's bit plane follows the scales and its 4 nibble chunks.
-inline constexpr int64_t kQ5_0PlaneOffset = 4 * 32;
 
 // Q4_0's GEMV asks for weights further ahead than the shared kPrefetchBytes: its blocks go
 // faster. A/B of a 2-thread 4096x27392 GEMV, interleaved, best of 120: 2048 bytes took
@@ -65,40 +64,69 @@ inline void accumulate_block(__m256 (&acc)[C], __m256 d_w, const uint8_t* sb, si
     }
 }
 
-// The 32-element formats with Q8_0 activations, for BlockBody. kPrefetchAhead / kPrefetchLines:
-// which weights a block asks for (64-byte lines that far ahead of its own).
+// The 32-element formats, for BlockBody. Act: the activation block (Q8_0; Q8_1 for the formats
+// with a min). kQuantsOffset: where a group block's chunks start (after the fp16 factors).
+// kPrefetchAhead / kPrefetchLines: which weights a block asks for (64-byte lines that far ahead
+// of its own).
 struct Q8_0Group {
+    using Act = BlockQ8_0;
     static constexpr int64_t kBlockBytes = kQ8_0GroupBlockBytes;
+    static constexpr int64_t kQuantsOffset = kScalesBytes;
+    static constexpr bool kHasMin = false;
     static constexpr int64_t kPrefetchAhead = kPrefetchBytes;
     static constexpr int kPrefetchLines = 4;
 };
-// The two nibble formats: Q4_0 (q - 8, q a nibble) and Q5_0 (q - 16, q a nibble plus a high bit
-// from the group block's bit plane). Both start their block sums from the suffix word, so that
-// they come out as Σ (q_w - offset)·q_a with no correction after; Q5_0's -16·Σ q_a is the word
-// doubled.
-struct Q4_0Group {
-    static constexpr int64_t kBlockBytes = kQ4_0GroupBlockBytes;
+// The nibble formats: Q4_0 (q - 8, q a nibble), Q5_0 (q - 16, q a nibble plus a high bit from
+// the group block's bit plane, after the 4 chunks), and Q4_1 / Q5_1 (d·q + m, q the same). The
+// first two start their block sums from the suffix word, so that they come out as
+// Σ (q_w - offset)·q_a with no correction after (Q5_0's -16·Σ q_a is the word doubled); the min
+// formats from 0, their min entering the float step.
+template <int64_t kBlock, bool kFifthBit, bool kMin>
+struct NibbleGroup {
+    using Act = std::conditional_t<kMin, BlockQ8_1, BlockQ8_0>;
+    static constexpr int64_t kBlockBytes = kBlock;
+    // d[8], then for the min formats m[8].
+    static constexpr int64_t kQuantsOffset = (kMin ? 2 : 1) * kScalesBytes;
+    static constexpr int64_t kPlaneOffset = kQuantsOffset + 4 * 32;
+    static constexpr bool kHighBits = kFifthBit;
+    static constexpr bool kHasMin = kMin;
     static constexpr int64_t kPrefetchAhead = kQ4_0PrefetchBytes;
     static constexpr int kPrefetchLines = 3;
-    static constexpr bool kHighBits = false;
 };
-struct Q5_0Group {
-    static constexpr int64_t kBlockBytes = kQ5_0GroupBlockBytes;
-    static constexpr int64_t kPrefetchAhead = kQ4_0PrefetchBytes;
-    static constexpr int kPrefetchLines = 3;
-    static constexpr bool kHighBits = true;
-};
+using Q4_0Group = NibbleGroup<kQ4_0GroupBlockBytes, false, false>;
+using Q5_0Group = NibbleGroup<kQ5_0GroupBlockBytes, true, false>;
+using Q4_1Group = NibbleGroup<kPackRows * sizeof(BlockQ4_1), false, true>;
+using Q5_1Group = NibbleGroup<kPackRows * sizeof(BlockQ5_1), true, true>;
+
+// The min formats' float step for C tokens, the canonical order of q_legacy.cpp:
+// A = fma(d_w·d_a, S, A), then A = fma(m_w, s_a, A), d_a and s_a token c's (BlockQ8_1 at ab).
+template <int C>
+inline void accumulate_min_block(__m256 (&acc)[C], const uint8_t* gb, const uint8_t* ab,
+                                 size_t a_stride, const __m256i (&sums)[C]) {
+    const __m256 d_w = load_row_scales(gb);
+    const __m256 m_w = load_row_scales(gb + kScalesBytes);
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+        const uint8_t* act = ab + c * a_stride;
+        const __m256 d =
+            _mm256_mul_ps(d_w, _mm256_set1_ps(load_half(act + offsetof(BlockQ8_1, d))));
+        acc[c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums[c]), acc[c]);
+        acc[c] =
+            _mm256_fmadd_ps(m_w, _mm256_set1_ps(load_half(act + offsetof(BlockQ8_1, s))), acc[c]);
+    }
+}
 
 // C tokens (1..4) against one group of format F (a for_tokens kernel): per block, the rows'
 // exact int sums from Sums::block_sums<C>(gb, ab, sb, a_stride, s) (gb the group block, ab and
-// sb token 0's activation and suffix block, a_stride apart per token), then the float step.
+// sb token 0's activation and suffix block, a_stride apart per token; sb is null for the min
+// formats, whose activations have no suffix), then the float step.
 template <class F, class Sums>
 struct BlockBody {
     template <int C>
     struct Tokens {
         static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
                         float* out, size_t out_stride) {
-            const uint8_t* suffix = suffix_of(a, n);
+            const uint8_t* suffix = F::kHasMin ? nullptr : suffix_of(a, n);
             __m256 acc[C];
 #pragma GCC unroll 4
             for (__m256& v : acc) v = _mm256_setzero_ps();
@@ -107,11 +135,16 @@ struct BlockBody {
                 for (int line = 0; line < F::kPrefetchLines; ++line) {
                     prefetch(gb + F::kPrefetchAhead + 64 * line);
                 }
-                const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-                const uint8_t* sb = suffix + b * kSuffixBlockBytes;
+                const uint8_t* ab = a + b * sizeof(typename F::Act);
                 __m256i s[C];
-                Sums::template block_sums<C>(gb, ab, sb, a_stride, s);
-                accumulate_block<C>(acc, load_row_scales(gb), sb, a_stride, s);
+                if constexpr (F::kHasMin) {
+                    Sums::template block_sums<C>(gb, ab, nullptr, a_stride, s);
+                    accumulate_min_block<C>(acc, gb, ab, a_stride, s);
+                } else {
+                    const uint8_t* sb = suffix + b * kSuffixBlockBytes;
+                    Sums::template block_sums<C>(gb, ab, sb, a_stride, s);
+                    accumulate_block<C>(acc, load_row_scales(gb), sb, a_stride, s);
+                }
             }
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) _mm256_storeu_ps(out + c * out_stride, acc[c]);
@@ -119,32 +152,40 @@ struct BlockBody {
     };
 };
 
-// Token c's block sum before its products: -offset·Σ q_a from the suffix block `sb`.
+// Where token c's quants k·4 .. k·4 + 3 sit in its activation block of format F.
+template <class F>
+inline size_t act_quants(int k) {
+    return offsetof(typename F::Act, qs) + 4 * static_cast<size_t>(k);
+}
+
+// Token c's block sum before its products: -offset·Σ q_a from the suffix block `sb`, or 0 for
+// the min formats.
 template <class F>
 inline __m256i nibble_sum_start(const uint8_t* sb) {
+    if constexpr (F::kHasMin) return _mm256_setzero_si256();
     const __m256i word = broadcast_word(sb);
     return F::kHighBits ? _mm256_add_epi32(word, word) : word;
 }
 
-// The Q5_0 bit plane of a group block, and the plane shifted left by 4 (see nibble_chunk); zero
-// for Q4_0.
+// The bit plane of a Q5_0 or Q5_1 group block, and the plane shifted left by 4 (see
+// nibble_chunk); zero for Q4_0 and Q4_1.
 template <class F>
 inline void load_plane(const uint8_t* gb, __m256i& plane, __m256i& plane_lo) {
     plane = _mm256_setzero_si256();
     plane_lo = plane;
     if constexpr (F::kHighBits) {
-        plane = load_32_bytes(gb + kScalesBytes + kQ5_0PlaneOffset);
+        plane = load_32_bytes(gb + F::kPlaneOffset);
         plane_lo = _mm256_slli_epi16(plane, 4);
     }
 }
 
-// Chunk k of half kHalf as unsigned bytes: the nibbles, and for Q5_0 the high bits (bit k of
-// each plane byte for half 0, bit 4 + k for half 1) moved to 0x10. `plane_lo` is the plane
+// Chunk k of half kHalf as unsigned bytes: the nibbles, and for Q5_0 and Q5_1 the high bits (bit k
+// of each plane byte for half 0, bit 4 + k for half 1) moved to 0x10. `plane_lo` is the plane
 // shifted left by 4 (once per block), so both halves need one right shift by k.
 template <class F, int kHalf>
 inline __m256i nibble_chunk(const uint8_t* gb, int k, __m256i plane, __m256i plane_lo) {
     const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-    __m256i w = load_32_bytes(gb + kScalesBytes + 32 * k);
+    __m256i w = load_32_bytes(gb + F::kQuantsOffset + 32 * k);
     if constexpr (kHalf == 1) w = _mm256_srli_epi16(w, 4);
     w = _mm256_and_si256(w, low_nibbles);
     if constexpr (F::kHighBits) {

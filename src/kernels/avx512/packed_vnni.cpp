@@ -8,8 +8,9 @@
 //   Q8_0:        AVX2's sign + maddubs + madd + add. The signed quants become unsigned by
 //                flipping their top bit (q + 128), once per chunk for all tokens, and each block
 //                sum starts at -128·Σ q_a (16 times the suffix word) to take the 128 back out.
-//   Q4_0, Q5_0:  maddubs + add and the widening madds: the nibbles (Q5_0: with their high bit)
-//                enter as they are; the sums start from the suffix word as in AVX2.
+//   Q4_0, Q5_0,  maddubs + add and the widening madds: the nibbles (Q5_0, Q5_1: with their
+//   Q4_1, Q5_1:  high bit) enter as they are; the sums start from the suffix word (Q4_1, Q5_1:
+//                from 0) as in AVX2.
 //   Q4_K, Q6_K:  the same per sub-block, S_j from its chunks (8, Q6_K's 4); then
 //                isum += sc_j·S_j (vpmulld).
 // Every sum stays exact in int32 (Q8_0's largest, 32·255·128 before the correction).
@@ -51,7 +52,9 @@ using avx2::detail::load_plane;
 using avx2::detail::nibble_chunk;
 using avx2::detail::nibble_sum_start;
 using avx2::detail::Q4_0Group;
+using avx2::detail::Q4_1Group;
 using avx2::detail::Q5_0Group;
+using avx2::detail::Q5_1Group;
 using avx2::detail::Q8_0Group;
 // The two K-quant families' layouts and loops; their names (quant_chunk, SuperBlockBody) clash.
 namespace q4_k = avx2::detail::q4_k;
@@ -82,7 +85,8 @@ struct Q8_0Sums {
     }
 };
 
-// Q4_0 and Q5_0 (BlockBody's Sums): the suffix word's -offset·Σ q_a, plus Σ q·q_a.
+// The nibble formats (BlockBody's Sums): the suffix word's -offset·Σ q_a (0 for Q4_1, Q5_1),
+// plus Σ q·q_a.
 template <class F>
 struct NibbleSums {
     template <int C>
@@ -106,8 +110,7 @@ struct NibbleSums {
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) {
                 s[c] = _mm256_dpbusd_epi32(
-                    s[c], w,
-                    act_word(ab, a_stride, c, offsetof(BlockQ8_0, qs) + 16 * kHalf + 4 * k));
+                    s[c], w, act_word(ab, a_stride, c, avx2::detail::act_quants<F>(4 * kHalf + k)));
             }
         }
     }
@@ -200,6 +203,18 @@ void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_
                                                                        n_act, out, out_stride);
 }
 
+void vec_dot_packed_q4_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    for_tokens<4, BlockBody<Q4_1Group, NibbleSums<Q4_1Group>>::Tokens>(n, group, a, act_stride,
+                                                                       n_act, out, out_stride);
+}
+
+void vec_dot_packed_q5_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    for_tokens<4, BlockBody<Q5_1Group, NibbleSums<Q5_1Group>>::Tokens>(n, group, a, act_stride,
+                                                                       n_act, out, out_stride);
+}
+
 void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
                               int n_act, float* out, size_t out_stride) {
     for_tokens<4, q4_k::SuperBlockBody<q4_k::Q4KGroup, KSums<q4_k::Q4KGroup>>::Tokens>(
@@ -224,6 +239,8 @@ void add_vnni_packed_kernels(KernelTable& t) {
     t[TensorType::Q8_0].vec_dot_packed = vec_dot_packed_q8_0_q8_0;
     t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
     t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
+    t[TensorType::Q4_1].vec_dot_packed = vec_dot_packed_q4_1_q8_1;
+    t[TensorType::Q5_1].vec_dot_packed = vec_dot_packed_q5_1_q8_1;
     t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;
     t[TensorType::Q5_K].vec_dot_packed = vec_dot_packed_q5_k_q8_k;
     t[TensorType::Q6_K].vec_dot_packed = vec_dot_packed_q6_k_q8_k;

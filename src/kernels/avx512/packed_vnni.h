@@ -11,7 +11,7 @@
 
 namespace glmserve::kernels::avx512 {
 
-// Replaces vec_dot_packed of Q8_0, Q4_0, Q5_0, Q4_K and Q6_K in t, a copy of the AVX2 table (whose
+// Replaces vec_dot_packed of the packed formats in t, a copy of the AVX2 table (whose
 // pack_rows, packed_group_bytes and activation suffixes these kernels read).
 void add_vnni_packed_kernels(KernelTable& t);
 
