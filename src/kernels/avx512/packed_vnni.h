@@ -1,7 +1,7 @@
 // AVX-512 VNNI dot products for the row-interleaved weight groups of the AVX2 table (Q8_0, Q4_0,
-// Q5_0, Q4_K, Q6_K; src/kernels/avx2/packed.h): the same layouts, packed by the same pack_rows, and
-// for every row and token the same result bit for bit (hence vec_dot's), several times fewer
-// instructions per multiply-add (packed_vnni.cpp says why).
+// Q5_0, Q4_1, Q5_1, Q4_K, Q5_K, Q6_K; src/kernels/avx2/packed.h): the same layouts, packed by the
+// same pack_rows, and for every row and token the same result bit for bit (hence vec_dot's),
+// with several times fewer instructions per multiply-add (packed_vnni.cpp says why).
 // Only called through the KernelTable; the CPU must have the avx512 level (cpu_features.h:
 // F, BW, VL and VNNI, with OS support), which dispatch checks.
 // Thread: pure functions over caller-owned buffers.
