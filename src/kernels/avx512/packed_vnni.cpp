@@ -11,8 +11,8 @@
 //   Q4_0, Q5_0,  maddubs + add and the widening madds: the nibbles (Q5_0, Q5_1: with their
 //   Q4_1, Q5_1:  high bit) enter as they are; the sums start from the suffix word (Q4_1, Q5_1:
 //                from 0) as in AVX2.
-//   Q4_K, Q6_K:  the same per sub-block, S_j from its chunks (8, Q6_K's 4); then
-//                isum += sc_j·S_j (vpmulld).
+//   Q4_K, Q5_K,  the same per sub-block, S_j from its chunks (8, Q6_K's 4); then
+//   Q6_K:        isum += sc_j·S_j (vpmulld).
 // Every sum stays exact in int32 (Q8_0's largest, 32·255·128 before the correction).
 // Q6_K's quants enter as q + 32 (0..63), and q6_k::offset_sum takes the 32 back, as in AVX2.
 // The vectors are 256-bit (AVX512VL), so the layouts and the 8-lane float steps are AVX2's
@@ -185,65 +185,24 @@ struct Q6KSums {
     }
 };
 
-void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, BlockBody<Q8_0Group, Q8_0Sums>::Tokens>(n, group, a, act_stride, n_act, out,
-                                                          out_stride);
-}
-
-void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, BlockBody<Q4_0Group, NibbleSums<Q4_0Group>>::Tokens>(n, group, a, act_stride,
-                                                                       n_act, out, out_stride);
-}
-
-void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, BlockBody<Q5_0Group, NibbleSums<Q5_0Group>>::Tokens>(n, group, a, act_stride,
-                                                                       n_act, out, out_stride);
-}
-
-void vec_dot_packed_q4_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, BlockBody<Q4_1Group, NibbleSums<Q4_1Group>>::Tokens>(n, group, a, act_stride,
-                                                                       n_act, out, out_stride);
-}
-
-void vec_dot_packed_q5_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, BlockBody<Q5_1Group, NibbleSums<Q5_1Group>>::Tokens>(n, group, a, act_stride,
-                                                                       n_act, out, out_stride);
-}
-
-void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, q4_k::SuperBlockBody<q4_k::Q4KGroup, KSums<q4_k::Q4KGroup>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
-}
-
-void vec_dot_packed_q5_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, q4_k::SuperBlockBody<q4_k::Q5KGroup, KSums<q4_k::Q5KGroup>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
-}
-
-void vec_dot_packed_q6_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    for_tokens<4, q6_k::SuperBlockBody<Q6KSums>::Tokens>(n, group, a, act_stride, n_act, out,
-                                                         out_stride);
-}
-
 }  // namespace
 
 void add_vnni_packed_kernels(KernelTable& t) {
-    t[TensorType::Q8_0].vec_dot_packed = vec_dot_packed_q8_0_q8_0;
-    t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
-    t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
-    t[TensorType::Q4_1].vec_dot_packed = vec_dot_packed_q4_1_q8_1;
-    t[TensorType::Q5_1].vec_dot_packed = vec_dot_packed_q5_1_q8_1;
-    t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;
-    t[TensorType::Q5_K].vec_dot_packed = vec_dot_packed_q5_k_q8_k;
-    t[TensorType::Q6_K].vec_dot_packed = vec_dot_packed_q6_k_q8_k;
+    // for_tokens<4, Body> is a VecDotPackedFn: 4 tokens at a time, then the rest.
+    t[TensorType::Q8_0].vec_dot_packed = for_tokens<4, BlockBody<Q8_0Group, Q8_0Sums>::Tokens>;
+    t[TensorType::Q4_0].vec_dot_packed =
+        for_tokens<4, BlockBody<Q4_0Group, NibbleSums<Q4_0Group>>::Tokens>;
+    t[TensorType::Q5_0].vec_dot_packed =
+        for_tokens<4, BlockBody<Q5_0Group, NibbleSums<Q5_0Group>>::Tokens>;
+    t[TensorType::Q4_1].vec_dot_packed =
+        for_tokens<4, BlockBody<Q4_1Group, NibbleSums<Q4_1Group>>::Tokens>;
+    t[TensorType::Q5_1].vec_dot_packed =
+        for_tokens<4, BlockBody<Q5_1Group, NibbleSums<Q5_1Group>>::Tokens>;
+    t[TensorType::Q4_K].vec_dot_packed =
+        for_tokens<4, q4_k::SuperBlockBody<q4_k::Q4KGroup, KSums<q4_k::Q4KGroup>>::Tokens>;
+    t[TensorType::Q5_K].vec_dot_packed =
+        for_tokens<4, q4_k::SuperBlockBody<q4_k::Q5KGroup, KSums<q4_k::Q5KGroup>>::Tokens>;
+    t[TensorType::Q6_K].vec_dot_packed = for_tokens<4, q6_k::SuperBlockBody<Q6KSums>::Tokens>;
 }
 
 }  // namespace glmserve::kernels::GLMSERVE_VNNI_NAMESPACE
