@@ -1,14 +1,16 @@
 // active_kernels(): picks the KernelTable once per process (see dispatch.h).
 //
 // Order: GLMSERVE_KERNELS if set, valid and supported by the CPU; otherwise the best level the
-// CPU and OS support. The avx2 level uses avx2_kernels(), avx512 avx512_kernels() (the reason
-// string names the table actually used).
+// CPU and OS support. The avx2 level uses avx2_kernels(), avx512 avx512_kernels() once its
+// self-check passes on this CPU (else avx2, with a warning). The reason string names the table
+// actually used.
 // Thread: the selection is a function-local static (initialised once, thread-safe).
 #include "kernels/dispatch.h"
 
 #include <cstdio>
 #include <cstdlib>
 
+#include "kernels/self_check.h"
 #include "kernels/simd_tables.h"
 
 namespace glmserve::kernels {
@@ -32,6 +34,22 @@ KernelSelection make_selection(KernelLevel level, std::string why, bool warning)
                std::string(s.table->name) + "): " + why;
     s.warning = warning;
     return s;
+}
+
+// The avx512 table only once its packed dot products agree with AVX2's on this CPU
+// (self_check.h says why); otherwise the avx2 level, with a warning that says what differed.
+KernelSelection checked(KernelSelection s, const std::string& cpu_line) {
+    if (s.table->name != "avx512") return s;
+    const std::string diff =
+        packed_kernels_mismatch(*s.table, kernel_table_for_level(KernelLevel::Avx2));
+    if (diff.empty()) {
+        s.reason += "; avx512 self-check passed";
+        return s;
+    }
+    return make_selection(
+        KernelLevel::Avx2,
+        "the avx512 kernels disagree with avx2 on this cpu (" + diff + "), using avx2; " + cpu_line,
+        true);
 }
 
 }  // namespace
@@ -73,7 +91,10 @@ const KernelTable& kernel_table_for_level(KernelLevel level) {
     return ref_kernels();
 }
 
-KernelSelection select_kernels(const char* env_value, const CpuFeatures& cpu) {
+namespace {
+
+// The level and table GLMSERVE_KERNELS and the CPU ask for, before the self-check.
+KernelSelection requested_selection(const char* env_value, const CpuFeatures& cpu) {
     const KernelLevel best = best_kernel_level(cpu);
     const std::string cpu_line = "cpu: " + cpu.to_string();
     if (env_value == nullptr || *env_value == '\0') {
@@ -96,6 +117,12 @@ KernelSelection select_kernels(const char* env_value, const CpuFeatures& cpu) {
                               true);
     }
     return make_selection(*level, "forced by GLMSERVE_KERNELS; " + cpu_line, false);
+}
+
+}  // namespace
+
+KernelSelection select_kernels(const char* env_value, const CpuFeatures& cpu) {
+    return checked(requested_selection(env_value, cpu), "cpu: " + cpu.to_string());
 }
 
 const KernelSelection& active_kernel_selection() {

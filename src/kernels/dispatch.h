@@ -2,10 +2,12 @@
 //
 // The level is the best the CPU and OS support (cpu_features.h), unless GLMSERVE_KERNELS
 // (ref|avx2|avx512) forces one. A forced level the CPU cannot run, or an unknown value, is not
-// fatal: the best supported level is used and the selection carries a warning. Kernels have no
+// fatal: the best supported level is used and the selection carries a warning. The avx512 table
+// is used only after its packed dot products matched AVX2's on this CPU (self_check.h); if they
+// do not, the avx2 level is used, with a warning saying what differed. Kernels have no
 // logging dependency, so the caller logs `reason` (at warn when `warning` is set); the
 // unknown-value case is also written once to stderr.
-// Thread: select_kernels() is pure; active_kernel_selection() decides once (thread-safe static)
+// Thread: select_kernels() has no side effects; active_kernel_selection() decides once (thread-safe static)
 // and is immutable afterwards.
 #pragma once
 

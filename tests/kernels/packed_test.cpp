@@ -24,8 +24,8 @@
 #include <tuple>
 #include <vector>
 
-#include "kernels/avx512/packed_vnni.h"
 #include "kernels/cpu_features.h"
+#include "kernels/emulated_tables.h"
 #include "kernels/kernel_test_util.h"
 #include "kernels/matmul.h"
 #include "kernels/quant_blocks.h"
@@ -40,17 +40,6 @@ using testing::quantize;
 using testing::random_normal;
 
 enum class Table { Avx2, Avx512Emulated, Avx512 };
-
-// The AVX2 table with the VNNI kernels built on SIMDe (packed_vnni.h): call only on an AVX2 CPU.
-const KernelTable& avx512_emulated_kernels() {
-    static const KernelTable table = [] {
-        KernelTable t = avx2_kernels();
-        t.name = "avx512_emulated";
-        avx512_emulated::add_vnni_packed_kernels(t);
-        return t;
-    }();
-    return table;
-}
 
 class PackedTest : public ::testing::TestWithParam<std::tuple<Table, T>> {
 protected:
@@ -68,7 +57,7 @@ protected:
     const KernelTable& table() const {
         switch (std::get<0>(GetParam())) {
             case Table::Avx2: return avx2_kernels();
-            case Table::Avx512Emulated: return avx512_emulated_kernels();
+            case Table::Avx512Emulated: return testing::avx512_emulated_kernels();
             case Table::Avx512: return avx512_kernels();
         }
         return avx2_kernels();
