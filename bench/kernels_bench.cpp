@@ -285,7 +285,7 @@ BENCHMARK(BM_MatmulGemv)
     ->UseRealTime();
 
 // Types outermost and threads innermost, so bench_matrix rebuilds only when the matrix changes.
-constexpr int64_t kShapeTypes[] = {id(T::F16),  id(T::Q8_0), id(T::Q4_0),
+constexpr int64_t kShapeTypes[] = {id(T::F16),  id(T::BF16), id(T::Q8_0), id(T::Q4_0),
                                    id(T::Q4_K), id(T::Q5_K), id(T::Q6_K)};
 void model_shapes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"type", "n_out", "threads", "packed"});
