@@ -1,11 +1,12 @@
-// The row-interleaved group formats of packed.cpp (Q8_0, Q4_0, Q5_0), packed_q4_k.cpp (Q4_K)
-// and packed_q6_k.cpp (Q6_K), which describe them: their layouts as constants, and everything of
-// their dot products except how the int products are formed. That is the block loops (prefetching
-// included), the activation suffix, each block's float step, nibble unpacking, Q4_K's scales and
-// mins; an ISA supplies the exact int sums of a block (a `Sums` class below). The AVX2 kernels and
-// the AVX-512 VNNI ones (src/kernels/avx512/packed_vnni.cpp) share all the rest, so both read the
-// same bytes and round the same way, and their results are equal bit for bit. Include only from
-// files built with SIMD flags; internal linkage, as in packed_common.h and for the same reason.
+// The row-interleaved group formats of packed.cpp (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1),
+// packed_q4_k.cpp (Q4_K, Q5_K) and packed_q6_k.cpp (Q6_K), which describe them: their layouts as
+// constants, and everything of their dot products except how the int products are formed. That
+// is the block loops (prefetching included), the activation suffix, each block's float step,
+// unpacking the quants, the K-quants' scales, mins and offsets; an ISA supplies the exact int
+// sums of a block (a `Sums` class below). The AVX2 kernels and the AVX-512 VNNI ones
+// (src/kernels/avx512/packed_vnni.cpp) share all the rest, so both read the same bytes and round
+// the same way, and their results are equal bit for bit. Include only from files built with SIMD
+// flags; internal linkage, as in packed_common.h and for the same reason.
 // Thread: pure functions.
 #pragma once
 
@@ -349,8 +350,9 @@ inline constexpr size_t kGroupBlockBytes = kQlOffset + 32 * 32;
 static_assert(kGroupBlockBytes == kPackRows * sizeof(BlockQ6_K), "the rows' bytes, moved");
 
 // Two group blocks ahead, as Q4_K's (q4_k::SuperBlockBody says why): a block is 26.25 lines,
-// each half of the loop asks for 14.
+// each half of the loop asks for the next 14.
 inline constexpr size_t kPrefetchBytes = 2 * kGroupBlockBytes;
+inline constexpr int kPrefetchLines = 14;
 
 // Scale pair i of the 8 rows: lane r = (scales[2i], scales[2i + 1]) of row r as int16.
 inline __m256i load_scale_pair(const uint8_t* gb, int i) {
@@ -415,8 +417,8 @@ struct SuperBlockBody {
                 for (int c = 0; c < C; ++c) isum[c] = offset_sum(gb, ab + c * a_stride);
 #pragma GCC unroll 1
                 for (int n = 0; n < 2; ++n) {
-                    const uint8_t* ahead = gb + kPrefetchBytes + 1024 * n;
-                    for (int line = 0; line < 14; ++line) prefetch(ahead + 64 * line);
+                    const uint8_t* ahead = gb + kPrefetchBytes + 64 * kPrefetchLines * n;
+                    for (int line = 0; line < kPrefetchLines; ++line) prefetch(ahead + 64 * line);
                     Sums::template add_quant_sums<C, 0>(gb, ab, a_stride, n, isum);
                     Sums::template add_quant_sums<C, 1>(gb, ab, a_stride, n, isum);
                     Sums::template add_quant_sums<C, 2>(gb, ab, a_stride, n, isum);
