@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/avx2/packed_common.h"
 #include "kernels/kernel_table.h"
@@ -222,16 +223,20 @@ static_assert(Q5KGroup::kBlockBytes == kPackRows * sizeof(BlockQ5_K) + 32, "1440
 
 // The weight chunk (c, k) as unsigned bytes: quant chunk 8c + k, its low nibbles (sub-block
 // 2c) or high ones (kHigh, 2c + 1), and for Q5_K bit 2c + kHigh of qh chunk k moved to 0x10.
-template <class F, int kHigh>
-inline __m256i quant_chunk(const uint8_t* gb, int c, int k) {
-    __m256i w = load_32_bytes(gb + kQuantsOffset + 32 * (8 * c + k));
+// Chunk: int, or for Q5_K a std::integral_constant, so that the shift is an immediate (see
+// SuperBlockBody).
+template <class F, int kHigh, class Chunk>
+inline __m256i quant_chunk(const uint8_t* gb, Chunk c, int k) {
+    __m256i w = load_32_bytes(gb + kQuantsOffset + 32 * (8 * static_cast<int>(c) + k));
     if constexpr (kHigh == 1) w = _mm256_srli_epi16(w, 4);
     w = _mm256_and_si256(w, _mm256_set1_epi8(0x0F));
     if constexpr (F::kHighBits) {
         const __m256i qh = load_32_bytes(gb + F::kQhOffset + 32 * k);
-        const int bit = 2 * c + kHigh;  // to bit 4: the mask drops what crosses into other bytes
-        const __m256i moved =
-            bit <= 4 ? _mm256_slli_epi16(qh, 4 - bit) : _mm256_srli_epi16(qh, bit - 4);
+        // To bit 4; the mask drops what the 16-bit shifts carry across bytes.
+        constexpr int kBit = 2 * Chunk::value + kHigh;
+        __m256i moved = qh;
+        if constexpr (kBit < 4) moved = _mm256_slli_epi16(qh, 4 - kBit);
+        if constexpr (kBit > 4) moved = _mm256_srli_epi16(qh, kBit - 4);
         w = _mm256_or_si256(w, _mm256_and_si256(moved, _mm256_set1_epi8(0x10)));
     }
     return w;
@@ -311,6 +316,11 @@ struct SuperBlockBody {
     // kernel, one block 0.94-0.98x.
     static constexpr int kPrefetchLines = (F::kBlockBytes / 4 + 63) / 64;
 
+    static void prefetch_chunk(const uint8_t* gb, int chunk) {
+        const uint8_t* ahead = gb + 2 * F::kBlockBytes + 64 * kPrefetchLines * chunk;
+        for (int line = 0; line < kPrefetchLines; ++line) prefetch(ahead + 64 * line);
+    }
+
     template <int C>
     struct Tokens {
         static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
@@ -324,11 +334,30 @@ struct SuperBlockBody {
                 __m256i isum[C];
 #pragma GCC unroll 4
                 for (__m256i& v : isum) v = _mm256_setzero_si256();
+                if constexpr (F::kHighBits) {
+                    // Q5_K: the chunk picks each sub-block's qh bit. As a constant it is an
+                    // immediate shift; a runtime one cost a variable shift and a branch per
+                    // weight chunk (BM_VecDotPacked, 1 token: 0.6x the time as constants).
+                    [&]<int... kChunk>(std::integer_sequence<int, kChunk...>) {
+                        (
+                            [&] {
+                                prefetch_chunk(gb, kChunk);
+                                // Unrolled, GCC would hoist all four chunks' requests to the
+                                // block's start, and that burst slowed a streaming GEMV (BM_Gemv
+                                // Q5_K, 1 thread: 9 against 11-13 GB/s): this keeps them in place.
+                                asm volatile("" ::: "memory");
+                                Sums::template add_sub_blocks<C>(
+                                    gb, ab, a_stride, std::integral_constant<int, kChunk>{}, isum);
+                            }(),
+                            ...);
+                    }
+                    (std::make_integer_sequence<int, 4>{});
+                } else {
 #pragma GCC unroll 1
-                for (int chunk = 0; chunk < 4; ++chunk) {  // 64 elements: 2 sub-blocks
-                    const uint8_t* ahead = gb + 2 * F::kBlockBytes + 64 * kPrefetchLines * chunk;
-                    for (int line = 0; line < kPrefetchLines; ++line) prefetch(ahead + 64 * line);
-                    Sums::template add_sub_blocks<C>(gb, ab, a_stride, chunk, isum);
+                    for (int chunk = 0; chunk < 4; ++chunk) {  // 64 elements: 2 sub-blocks
+                        prefetch_chunk(gb, chunk);
+                        Sums::template add_sub_blocks<C>(gb, ab, a_stride, chunk, isum);
+                    }
                 }
                 accumulate_super_block<C>(sum, gb, ab, a_stride, isum);
             }

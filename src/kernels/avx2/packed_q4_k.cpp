@@ -95,8 +95,8 @@ void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
 // maddubs pair sums of its 8 chunks added in int16, widened by one madd with sc. Q4_K's pairs
 // are at most 2·15·128 = 3840, so all 8 chunks fit (30720); Q5_K's reach 2·31·128 = 7936, so
 // it widens every 4 chunks (31744).
-template <class F, int C, int kHigh>
-inline void add_sub_block(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int chunk,
+template <class F, int C, int kHigh, class Chunk>
+inline void add_sub_block(const uint8_t* gb, const uint8_t* ab, size_t a_stride, Chunk chunk,
                           __m256i sc, __m256i (&isum)[C]) {
     constexpr int kChunksInInt16 = F::kHighBits ? 4 : 8;
     __m256i s[C];  // int16 pair sums, lane r row r
@@ -126,8 +126,8 @@ inline void add_sub_block(const uint8_t* gb, const uint8_t* ab, size_t a_stride,
 // each sub-block's 6-bit scales shuffled to both int16 halves of their lanes, for the madd.
 template <class F>
 struct KSums {
-    template <int C>
-    static void add_sub_blocks(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int chunk,
+    template <int C, class Chunk>
+    static void add_sub_blocks(const uint8_t* gb, const uint8_t* ab, size_t a_stride, Chunk chunk,
                                __m256i (&isum)[C]) {
         const __m256i sc = load_sub_block_pair(gb + kScOffset + 16 * chunk);
         add_sub_block<F, C, 0>(gb, ab, a_stride, chunk,

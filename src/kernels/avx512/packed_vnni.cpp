@@ -120,15 +120,15 @@ struct NibbleSums {
 // nibbles) and 2·chunk + 1 (high nibbles) of the chunk's 64 elements.
 template <class F>
 struct KSums {
-    template <int C>
-    static void add_sub_blocks(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int chunk,
+    template <int C, class Chunk>
+    static void add_sub_blocks(const uint8_t* gb, const uint8_t* ab, size_t a_stride, Chunk chunk,
                                __m256i (&isum)[C]) {
         add_sub_block<C, 0>(gb, ab, a_stride, chunk, isum);
         add_sub_block<C, 1>(gb, ab, a_stride, chunk, isum);
     }
 
-    template <int C, int kHigh>
-    static void add_sub_block(const uint8_t* gb, const uint8_t* ab, size_t a_stride, int chunk,
+    template <int C, int kHigh, class Chunk>
+    static void add_sub_block(const uint8_t* gb, const uint8_t* ab, size_t a_stride, Chunk chunk,
                               __m256i (&isum)[C]) {
         const int j = 2 * chunk + kHigh;
         // sc[j][r] of the 8 rows, widened to lane r.
