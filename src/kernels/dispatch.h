@@ -7,8 +7,8 @@
 // do not, the avx2 level is used, with a warning saying what differed. Kernels have no
 // logging dependency, so the caller logs `reason` (at warn when `warning` is set); the
 // unknown-value case is also written once to stderr.
-// Thread: select_kernels() has no side effects; active_kernel_selection() decides once (thread-safe static)
-// and is immutable afterwards.
+// Thread: select_kernels() has no side effects; active_kernel_selection() decides once
+// (thread-safe static) and is immutable afterwards.
 #pragma once
 
 #include <optional>
