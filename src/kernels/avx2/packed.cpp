@@ -1,5 +1,5 @@
-// Row-interleaved Q8_0, Q4_0 and Q5_0 groups and their dot products (Q4_K's and Q5_K's:
-// packed_q4_k.cpp, Q6_K's: packed_q6_k.cpp).
+// Row-interleaved Q8_0, Q4_0, Q5_0, Q4_1 and Q5_1 groups and their dot products (Q4_K's and
+// Q5_K's: packed_q4_k.cpp, Q6_K's: packed_q6_k.cpp).
 //
 // Why interleave: the row-major kernels (q_legacy.cpp) hold one weight row per vector, so each
 // block's int sum needs a horizontal reduction (hadd trees) before its scale applies, and those
@@ -17,7 +17,10 @@
 //     Q5_0:   Q4_0's 4 chunks of nibbles, then a bit plane: byte 4r + e holds row r's fifth
 //             bits of chunk k's elements (4k + e at bit k, 16 + 4k + e at bit 4 + k), so that
 //             one shift and one mask per chunk put them at 0x10 in the chunk's lanes  160 bytes
-// so a block of the group is exactly as large as its 8 rows' blocks (272, 144 and 176 bytes).
+//   Q4_1, Q5_1: d[8], then m[8], the rows' fp16 mins (16 bytes), then Q4_0's or Q5_0's chunks
+//             (and plane)
+// so a block of the group is exactly as large as its 8 rows' blocks (272, 144, 176, 160 and
+// 192 bytes).
 // Q4_K's and Q5_K's layouts (their rows' bytes plus decoded scales) and arithmetic are described
 // in packed_q4_k.cpp, Q6_K's in packed_q6_k.cpp.
 //
@@ -31,8 +34,10 @@
 // and the block's int32 sum starts at -8·Σ q_a, read from the activation suffix that matmul
 // writes once per token (computing it per group was a fifth of a decode GEMV's time; the suffix
 // also holds d_a as a float, for all three formats). Q5_0 is the same with q in 0..31 and
-// -16·Σ q_a (the suffix word doubled). Q8_0's signed quants use the sign trick (|q_w| times q_a
-// with q_w's sign); its pair sums reach 2·128·127, so each is widened to int32 at once.
+// -16·Σ q_a (the suffix word doubled). Q4_1 and Q5_1 take their Q8_1 activations as they are
+// (no suffix): S starts at 0, and the min enters the float step, A = fma(m_w, s_a, A) after the
+// scale's. Q8_0's signed quants use the sign trick (|q_w| times q_a with q_w's sign); its pair
+// sums reach 2·128·127, so each is widened to int32 at once.
 // Thread: pure functions.
 #include "kernels/avx2/packed.h"
 
