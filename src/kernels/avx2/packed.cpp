@@ -56,10 +56,6 @@ namespace {
 using detail::BlockBody;
 using detail::broadcast_word;
 using detail::keep_in_register;
-using detail::kPrefetchBytes;
-using detail::kQ4_0GroupBlockBytes;
-using detail::kQ4_0PrefetchBytes;
-using detail::kQ5_0GroupBlockBytes;
 using detail::kQ8_0GroupBlockBytes;
 using detail::kScalesBytes;
 using detail::kSuffixBlockBytes;
@@ -67,7 +63,6 @@ using detail::kSuffixScaleOffset;
 using detail::load_32_bytes;
 using detail::load_half;
 using detail::load_plane;
-using detail::load_row_scales;
 using detail::nibble_chunk;
 using detail::nibble_sum_start;
 using detail::Q4_0Group;
@@ -75,28 +70,17 @@ using detail::Q4_1Group;
 using detail::Q5_0Group;
 using detail::Q5_1Group;
 using detail::Q8_0Group;
-using detail::suffix_of;
 
-// Moves block b of each of the 8 rows into group block `dst`: the scales, then the quant bytes
-// 4 at a time into the chunks.
-template <class Block>
-void pack_block(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t* dst) {
-    constexpr size_t kQuantBytes = sizeof(Block::qs);
+// Moves block b of each of the 8 Q8_0 rows into group block `dst`: the scales, then the quant
+// bytes 4 at a time into the chunks.
+void pack_q8_0_block(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t* dst) {
     for (int r = 0; r < kPackRows; ++r) {
-        const uint8_t* src = rows + static_cast<size_t>(r) * row_bytes + b * sizeof(Block);
-        std::memcpy(dst + r * sizeof(uint16_t), src + offsetof(Block, d), sizeof(uint16_t));
-        for (size_t k = 0; k < kQuantBytes / 4; ++k) {
-            std::memcpy(dst + kScalesBytes + 32 * k + 4 * r, src + offsetof(Block, qs) + 4 * k, 4);
+        const uint8_t* src = rows + static_cast<size_t>(r) * row_bytes + b * sizeof(BlockQ8_0);
+        std::memcpy(dst + r * sizeof(uint16_t), src + offsetof(BlockQ8_0, d), sizeof(uint16_t));
+        for (size_t k = 0; k < sizeof(BlockQ8_0::qs) / 4; ++k) {
+            std::memcpy(dst + kScalesBytes + 32 * k + 4 * r, src + offsetof(BlockQ8_0, qs) + 4 * k,
+                        4);
         }
-    }
-}
-
-template <class Block>
-void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    const auto* src = static_cast<const uint8_t*>(rows);
-    auto* dst = static_cast<uint8_t*>(group);
-    for (int64_t b = 0; b < n / kQK; ++b) {
-        pack_block<Block>(src, row_bytes, b, dst + b * kPackRows * sizeof(Block));
     }
 }
 
@@ -219,56 +203,8 @@ void pack_nibble_block(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t
     }
 }
 
-template <class F, class Block>
-void pack_nibble_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    for (int64_t b = 0; b < n / kQK; ++b) {
-        pack_nibble_block<F, Block>(static_cast<const uint8_t*>(rows), row_bytes, b,
-                                    static_cast<uint8_t*>(group) + b * F::kBlockBytes);
-    }
-}
-
-}  // namespace
-
-void pack_rows_q8_0(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_rows<BlockQ8_0>(n, rows, row_bytes, group);
-}
-
-void pack_rows_q4_0(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_nibble_rows<Q4_0Group, BlockQ4_0>(n, rows, row_bytes, group);
-}
-
-void pack_rows_q5_0(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_nibble_rows<Q5_0Group, BlockQ5_0>(n, rows, row_bytes, group);
-}
-
-void pack_rows_q4_1(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_nibble_rows<Q4_1Group, BlockQ4_1>(n, rows, row_bytes, group);
-}
-
-void pack_rows_q5_1(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_nibble_rows<Q5_1Group, BlockQ5_1>(n, rows, row_bytes, group);
-}
-
-uint64_t packed_group_bytes_q8_0(int64_t n) {
-    return static_cast<uint64_t>(n / kQK) * kQ8_0GroupBlockBytes;
-}
-
-uint64_t packed_group_bytes_q4_0(int64_t n) {
-    return static_cast<uint64_t>(n / kQK) * kQ4_0GroupBlockBytes;
-}
-
-uint64_t packed_group_bytes_q5_0(int64_t n) {
-    return static_cast<uint64_t>(n / kQK) * kQ5_0GroupBlockBytes;
-}
-
-uint64_t packed_group_bytes_q4_1(int64_t n) {
-    return static_cast<uint64_t>(n / kQK) * Q4_1Group::kBlockBytes;
-}
-
-uint64_t packed_group_bytes_q5_1(int64_t n) {
-    return static_cast<uint64_t>(n / kQK) * Q5_1Group::kBlockBytes;
-}
-
+// The suffix of a Q8_0 activation row (KernelTable::write_act_suffix), which the Q8_0, Q4_0
+// and Q5_0 kernels share: per block, -8·Σ q_a and d as a float (see packed_formats.h).
 uint64_t q8_0_act_suffix_bytes(int64_t n) {
     return static_cast<uint64_t>(n / kQK) * kSuffixBlockBytes;
 }
@@ -289,35 +225,14 @@ void write_q8_0_act_suffix(int64_t n, const void* act_row, void* suffix) {
     }
 }
 
-void vec_dot_packed_q8_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, BlockBody<Q8_0Group, Q8_0Sums>::Tokens>(n, group, a, act_stride, n_act,
-                                                                  out, out_stride);
+// One nibble format's table entries.
+template <class F, class Block>
+void set_nibble_format(TypeKernels& k) {
+    detail::set_packed<kQK, F::kBlockBytes, pack_nibble_block<F, Block>,
+                       BlockBody<F, NibbleSums<F>>::template Tokens>(k);
 }
 
-void vec_dot_packed_q4_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, BlockBody<Q4_0Group, NibbleSums<Q4_0Group>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
-}
-
-void vec_dot_packed_q5_0_q8_0(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, BlockBody<Q5_0Group, NibbleSums<Q5_0Group>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
-}
-
-void vec_dot_packed_q4_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, BlockBody<Q4_1Group, NibbleSums<Q4_1Group>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
-}
-
-void vec_dot_packed_q5_1_q8_1(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, BlockBody<Q5_1Group, NibbleSums<Q5_1Group>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
-}
+}  // namespace
 
 void add_packed_kernels(KernelTable& t) {
     // One suffix (and writer) for the three Q8_0-activation formats, so that one conversion
@@ -326,30 +241,14 @@ void add_packed_kernels(KernelTable& t) {
         t[type].act_suffix_bytes = q8_0_act_suffix_bytes;
         t[type].write_act_suffix = write_q8_0_act_suffix;
     }
-    t[TensorType::Q8_0].pack_rows = pack_rows_q8_0;
-    t[TensorType::Q8_0].packed_group_bytes = packed_group_bytes_q8_0;
-    t[TensorType::Q8_0].vec_dot_packed = vec_dot_packed_q8_0_q8_0;
-    t[TensorType::Q4_0].pack_rows = pack_rows_q4_0;
-    t[TensorType::Q4_0].packed_group_bytes = packed_group_bytes_q4_0;
-    t[TensorType::Q4_0].vec_dot_packed = vec_dot_packed_q4_0_q8_0;
-    t[TensorType::Q5_0].pack_rows = pack_rows_q5_0;
-    t[TensorType::Q5_0].packed_group_bytes = packed_group_bytes_q5_0;
-    t[TensorType::Q5_0].vec_dot_packed = vec_dot_packed_q5_0_q8_0;
-    t[TensorType::Q4_1].pack_rows = pack_rows_q4_1;
-    t[TensorType::Q4_1].packed_group_bytes = packed_group_bytes_q4_1;
-    t[TensorType::Q4_1].vec_dot_packed = vec_dot_packed_q4_1_q8_1;
-    t[TensorType::Q5_1].pack_rows = pack_rows_q5_1;
-    t[TensorType::Q5_1].packed_group_bytes = packed_group_bytes_q5_1;
-    t[TensorType::Q5_1].vec_dot_packed = vec_dot_packed_q5_1_q8_1;
-    t[TensorType::Q4_K].pack_rows = pack_rows_q4_k;
-    t[TensorType::Q4_K].packed_group_bytes = packed_group_bytes_q4_k;
-    t[TensorType::Q4_K].vec_dot_packed = vec_dot_packed_q4_k_q8_k;
-    t[TensorType::Q5_K].pack_rows = pack_rows_q5_k;
-    t[TensorType::Q5_K].packed_group_bytes = packed_group_bytes_q5_k;
-    t[TensorType::Q5_K].vec_dot_packed = vec_dot_packed_q5_k_q8_k;
-    t[TensorType::Q6_K].pack_rows = pack_rows_q6_k;
-    t[TensorType::Q6_K].packed_group_bytes = packed_group_bytes_q6_k;
-    t[TensorType::Q6_K].vec_dot_packed = vec_dot_packed_q6_k_q8_k;
+    detail::set_packed<kQK, kQ8_0GroupBlockBytes, pack_q8_0_block,
+                       BlockBody<Q8_0Group, Q8_0Sums>::Tokens>(t[TensorType::Q8_0]);
+    set_nibble_format<Q4_0Group, BlockQ4_0>(t[TensorType::Q4_0]);
+    set_nibble_format<Q5_0Group, BlockQ5_0>(t[TensorType::Q5_0]);
+    set_nibble_format<Q4_1Group, BlockQ4_1>(t[TensorType::Q4_1]);
+    set_nibble_format<Q5_1Group, BlockQ5_1>(t[TensorType::Q5_1]);
+    add_packed_k_kernels(t);
+    add_packed_q6_k_kernels(t);
 }
 
 }  // namespace glmserve::kernels::avx2

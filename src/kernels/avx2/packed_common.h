@@ -1,7 +1,8 @@
-// Helpers shared by the row-interleaved kernels (packed.cpp, packed_q4_k.cpp): loads of group
-// chunks and activation words, the rows' fp16 scales, and the loop that hands a group's tokens
-// to a body compiled for a fixed token count. Not part of the kernels' interface; include only
-// from files built with SIMD flags: the avx2 ones, or the avx512 ones (src/kernels/avx512/).
+// Helpers shared by the row-interleaved kernels (packed*.cpp, avx512/packed_vnni.cpp): loads of
+// group chunks and activation words, the rows' fp16 scales, the loop that hands a group's tokens
+// to a body compiled for a fixed token count, and the table entries every packed format fills.
+// Not part of the kernels' interface; include only from files built with SIMD flags: the avx2
+// ones, or the avx512 ones (src/kernels/avx512/).
 // Everything here has internal linkage (the unnamed namespace): a file built with the avx512
 // flags gets its own copies, so that the linker never hands an AVX2 file a copy compiled with
 // AVX-512 instructions (a Debug build keeps these functions out of line).
@@ -86,6 +87,34 @@ void for_tokens(int64_t n, const void* group, const void* a, size_t act_stride, 
     if constexpr (kMax > 1) {
         if (rest == 1) Kernel<1>::run(n, g, a_rest, act_stride, out_rest, out_stride);
     }
+}
+
+// Writes group block b (kPackRows rows, row_bytes apart, one block of each) at dst.
+using PackBlockFn = void (*)(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t* dst);
+
+// Bytes of a group of rows of n values, kBlockBytes per kBlockElems values of each row.
+template <int64_t kBlockElems, uint64_t kBlockBytes>
+uint64_t group_bytes(int64_t n) {
+    return static_cast<uint64_t>(n / kBlockElems) * kBlockBytes;
+}
+
+// KernelTable::pack_rows from a format's block packer.
+template <int64_t kBlockElems, uint64_t kBlockBytes, PackBlockFn kPackBlock>
+void pack_group(int64_t n, const void* rows, size_t row_bytes, void* group) {
+    for (int64_t b = 0; b < n / kBlockElems; ++b) {
+        kPackBlock(static_cast<const uint8_t*>(rows), row_bytes, b,
+                   static_cast<uint8_t*>(group) + b * kBlockBytes);
+    }
+}
+
+// One packed format's entries of the table: its group size, packer and kernel (a for_tokens
+// body, 4 tokens at a time).
+template <int64_t kBlockElems, uint64_t kBlockBytes, PackBlockFn kPackBlock,
+          template <int> class Kernel>
+void set_packed(TypeKernels& k) {
+    k.packed_group_bytes = group_bytes<kBlockElems, kBlockBytes>;
+    k.pack_rows = pack_group<kBlockElems, kBlockBytes, kPackBlock>;
+    k.vec_dot_packed = for_tokens<4, Kernel>;
 }
 
 }  // namespace

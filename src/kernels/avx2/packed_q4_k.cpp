@@ -82,15 +82,6 @@ void pack_block(const uint8_t* rows, size_t row_bytes, int64_t b, uint8_t* dst) 
     }
 }
 
-template <class F, class Block>
-void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    const auto* src = static_cast<const uint8_t*>(rows);
-    auto* dst = static_cast<uint8_t*>(group);
-    for (int64_t b = 0; b < n / kQKK; ++b) {
-        pack_block<F, Block>(src, row_bytes, b, dst + b * F::kBlockBytes);
-    }
-}
-
 // isum[c] += sc · S for sub-block 2·chunk + kHigh (kHigh: the high nibbles) of C tokens: the
 // maddubs pair sums of its 8 chunks added in int16, widened by one madd with sc. Q4_K's pairs
 // are at most 2·15·128 = 3840, so all 8 chunks fit (30720); Q5_K's reach 2·31·128 = 7936, so
@@ -137,34 +128,18 @@ struct KSums {
     }
 };
 
+// One format's table entries.
+template <class F, class Block>
+void set_k_format(TypeKernels& k) {
+    detail::set_packed<kQKK, F::kBlockBytes, pack_block<F, Block>,
+                       SuperBlockBody<F, KSums<F>>::template Tokens>(k);
+}
+
 }  // namespace
 
-uint64_t packed_group_bytes_q4_k(int64_t n) {
-    return static_cast<uint64_t>(n / kQKK) * Q4KGroup::kBlockBytes;
-}
-
-uint64_t packed_group_bytes_q5_k(int64_t n) {
-    return static_cast<uint64_t>(n / kQKK) * Q5KGroup::kBlockBytes;
-}
-
-void pack_rows_q4_k(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_rows<Q4KGroup, BlockQ4_K>(n, rows, row_bytes, group);
-}
-
-void pack_rows_q5_k(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    pack_rows<Q5KGroup, BlockQ5_K>(n, rows, row_bytes, group);
-}
-
-void vec_dot_packed_q4_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, SuperBlockBody<Q4KGroup, KSums<Q4KGroup>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
-}
-
-void vec_dot_packed_q5_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, SuperBlockBody<Q5KGroup, KSums<Q5KGroup>>::Tokens>(
-        n, group, a, act_stride, n_act, out, out_stride);
+void add_packed_k_kernels(KernelTable& t) {
+    set_k_format<Q4KGroup, BlockQ4_K>(t[TensorType::Q4_K]);
+    set_k_format<Q5KGroup, BlockQ5_K>(t[TensorType::Q5_K]);
 }
 
 }  // namespace glmserve::kernels::avx2

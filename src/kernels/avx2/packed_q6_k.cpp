@@ -103,22 +103,9 @@ struct Q6KSums {
 
 }  // namespace
 
-uint64_t packed_group_bytes_q6_k(int64_t n) {
-    return static_cast<uint64_t>(n / kQKK) * kGroupBlockBytes;
-}
-
-void pack_rows_q6_k(int64_t n, const void* rows, size_t row_bytes, void* group) {
-    const auto* src = static_cast<const uint8_t*>(rows);
-    auto* dst = static_cast<uint8_t*>(group);
-    for (int64_t b = 0; b < n / kQKK; ++b) {
-        pack_block(src, row_bytes, b, dst + b * kGroupBlockBytes);
-    }
-}
-
-void vec_dot_packed_q6_k_q8_k(int64_t n, const void* group, const void* a, size_t act_stride,
-                              int n_act, float* out, size_t out_stride) {
-    detail::for_tokens<4, SuperBlockBody<Q6KSums>::Tokens>(n, group, a, act_stride, n_act, out,
-                                                           out_stride);
+void add_packed_q6_k_kernels(KernelTable& t) {
+    detail::set_packed<kQKK, kGroupBlockBytes, pack_block, SuperBlockBody<Q6KSums>::Tokens>(
+        t[TensorType::Q6_K]);
 }
 
 }  // namespace glmserve::kernels::avx2
