@@ -80,6 +80,10 @@ struct TypeKernels {
     VecDotFn vec_dot = nullptr;           // null for activation-only types
     VecDotRowsFn vec_dot_rows = nullptr;  // optional; matmul falls back to vec_dot per token
     VecDotTileFn vec_dot_tile = nullptr;  // optional; preferred by matmul when present
+    // Tokens per vec_dot_tile call in a matmul (1..kMaxActRows): the count whose register
+    // blocking runs fastest (the float tiles: 3, for their 4×3 pass). Speed only; every count
+    // gives the same results.
+    int tile_tokens = kMaxActRows;
     // Optional, all three or none: the packed layout.
     PackedGroupBytesFn packed_group_bytes = nullptr;
     PackRowsFn pack_rows = nullptr;

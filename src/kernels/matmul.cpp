@@ -13,7 +13,8 @@
 //      and let each thread claim its own part's chunks in order, then the others' leftovers, in
 //      one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
 //      write the same cache line of a 64-byte-aligned y row (when n_out is a multiple of 16).
-//   3. Within a chunk, tokens go in tiles of kMaxActRows. Rows of a packed weight (groups of
+//   3. Within a chunk, tokens go in tiles of kMaxActRows (vec_dot_tile: of the type's
+//      tile_tokens). Rows of a packed weight (groups of
 //      kPackRows interleaved rows, WeightMatrix::packed) go a group at a time through
 //      vec_dot_packed, which keeps one row per SIMD lane. Otherwise, with vec_dot_tile, the
 //      chunk's rows go in groups of kMaxWeightRows and each (row group, token tile) is one call:
@@ -79,6 +80,7 @@ struct JobPlan {
     VecDotFn vec_dot = nullptr;
     VecDotRowsFn vec_dot_rows = nullptr;  // may be null
     VecDotTileFn vec_dot_tile = nullptr;  // may be null; preferred when set
+    int tile_tokens = kMaxActRows;        // tokens per vec_dot_tile call
     // Rows [0, n_packed_rows) also as kPackRows-row groups of group_bytes (the table's
     // packed_group_bytes; when set, preferred).
     VecDotPackedFn vec_dot_packed = nullptr;
@@ -178,6 +180,8 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
         p.vec_dot = wk.vec_dot;
         p.vec_dot_rows = wk.vec_dot_rows;
         p.vec_dot_tile = wk.vec_dot_tile;
+        p.tile_tokens = wk.tile_tokens;
+        GS_CHECK(p.tile_tokens >= 1 && p.tile_tokens <= kMaxActRows);
         if (uses_packed(wk, *job.w)) {
             p.vec_dot_packed = wk.vec_dot_packed;
             p.packed = static_cast<const uint8_t*>(job.w->packed);
@@ -202,8 +206,8 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
 // Step 3 with vec_dot_tile: y[t][o] for every token t and o in [o_begin, o_end) of one job.
 void compute_chunk_tiles(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_begin,
                          int64_t o_end) {
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxActRows) {
-        const int n_act = static_cast<int>(std::min<int64_t>(kMaxActRows, n_tokens - t0));
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += p.tile_tokens) {
+        const int n_act = static_cast<int>(std::min<int64_t>(p.tile_tokens, n_tokens - t0));
         const uint8_t* act = p.act + static_cast<uint64_t>(t0) * p.act_row_bytes;
         float* y_tile = p.y + t0 * p.n_out;  // y_tile[j * n_out + o] = y[t0 + j][o]
         for (int64_t o = o_begin; o < o_end; o += kMaxWeightRows) {

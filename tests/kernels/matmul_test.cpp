@@ -172,6 +172,7 @@ std::atomic<int64_t> g_rows_bad_n_act{0};
 std::atomic<int64_t> g_tile_calls{0};
 std::atomic<int64_t> g_tile_gemv_calls{0};  // one token, several weight rows
 std::atomic<int64_t> g_tile_bad_shape{0};
+std::atomic<uint32_t> g_tile_n_act_seen{0};  // bit n_act set once a call had n_act tokens
 
 // A vec_dot_rows for type id kType that calls ref's vec_dot once per activation row: bit-
 // identical to vec_dot by construction, so any difference a test sees is matmul's (wrong
@@ -196,6 +197,8 @@ void ref_vec_dot_tile(int64_t n, const void* weights, size_t w_stride, int n_w,
     if (n_act == 1 && n_w > 1) g_tile_gemv_calls.fetch_add(1, std::memory_order_relaxed);
     if (n_w < 1 || n_w > kMaxWeightRows || n_act < 1 || n_act > kMaxActRows) {
         g_tile_bad_shape.fetch_add(1);
+    } else {
+        g_tile_n_act_seen.fetch_or(1u << n_act, std::memory_order_relaxed);
     }
     const VecDotFn dot = ref_kernels().types[kType].vec_dot;
     for (int r = 0; r < n_w; ++r) {
@@ -228,6 +231,15 @@ KernelTable make_ref_with_tile(std::integer_sequence<uint32_t, kTypes...> types)
     return t;
 }
 
+// ref+tile asking matmul for 3 tokens a call, as the AVX2 float tiles do.
+KernelTable make_ref_with_tile_of_three() {
+    KernelTable t =
+        make_ref_with_tile(std::make_integer_sequence<uint32_t, gguf::kTensorTypeIdLimit>{});
+    t.name = "ref+tile3";
+    for (TypeKernels& k : t.types) k.tile_tokens = 3;
+    return t;
+}
+
 const KernelTable& ref_with_rows() {
     static const KernelTable table =
         make_ref_with_rows(std::make_integer_sequence<uint32_t, gguf::kTensorTypeIdLimit>{});
@@ -240,13 +252,19 @@ const KernelTable& ref_with_tile() {
     return table;
 }
 
-enum class TableKind { Ref, RefWithRows, RefWithTile, Active };
+const KernelTable& ref_with_tile_of_three() {
+    static const KernelTable table = make_ref_with_tile_of_three();
+    return table;
+}
+
+enum class TableKind { Ref, RefWithRows, RefWithTile, RefWithTileOfThree, Active };
 
 const KernelTable& table_of(TableKind kind) {
     switch (kind) {
         case TableKind::Ref: return ref_kernels();
         case TableKind::RefWithRows: return ref_with_rows();
         case TableKind::RefWithTile: return ref_with_tile();
+        case TableKind::RefWithTileOfThree: return ref_with_tile_of_three();
         case TableKind::Active: return active_kernels();
     }
     return ref_kernels();
@@ -257,6 +275,7 @@ std::string table_kind_name(const ::testing::TestParamInfo<TableKind>& info) {
         case TableKind::Ref: return "Ref";
         case TableKind::RefWithRows: return "RefWithRows";
         case TableKind::RefWithTile: return "RefWithTile";
+        case TableKind::RefWithTileOfThree: return "RefWithTileOfThree";
         case TableKind::Active: return "Active";
     }
     return "Unknown";
@@ -365,7 +384,8 @@ TEST_P(MatmulDeterminism, ManyEqualsSeparateMatmulsBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Tables, MatmulDeterminism,
                          ::testing::Values(TableKind::Ref, TableKind::RefWithRows,
-                                           TableKind::RefWithTile, TableKind::Active),
+                                           TableKind::RefWithTile, TableKind::RefWithTileOfThree,
+                                           TableKind::Active),
                          table_kind_name);
 
 // The wrapped tables compute every element with ref's vec_dot, so any difference from ref's own
@@ -383,7 +403,8 @@ TEST(MatmulTiles, WrappedRefTablesEqualRefBitForBit) {
         for (const int64_t n_tokens : {1, 2, 4, 5, 13}) {
             const std::vector<float> want =
                 matmul_with(ref_kernels(), m.w, x.data(), n_tokens, scratch, pool);
-            for (const TableKind kind : {TableKind::RefWithRows, TableKind::RefWithTile}) {
+            for (const TableKind kind :
+                 {TableKind::RefWithRows, TableKind::RefWithTile, TableKind::RefWithTileOfThree}) {
                 const std::vector<float> got =
                     matmul_with(table_of(kind), m.w, x.data(), n_tokens, scratch, pool);
                 ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
@@ -392,6 +413,22 @@ TEST(MatmulTiles, WrappedRefTablesEqualRefBitForBit) {
             }
         }
     }
+}
+
+// TypeKernels::tile_tokens sets how many tokens matmul hands vec_dot_tile a call: 13 tokens go
+// as 4+4+4+1 by default and as 3+3+3+3+1 with tile_tokens 3 (never more than asked for).
+TEST(MatmulTiles, TileTokensSetsTheTokensPerCall) {
+    const Matrix m = make_matrix(T::Q8_0, 64, 37, 63);
+    const std::vector<float> x = random_normal(13 * 64, 64);
+    ThreadPool pool(2);
+    MatmulScratch scratch;
+    const auto tokens_per_call = [&](TableKind kind) {
+        g_tile_n_act_seen.store(0);
+        matmul_with(table_of(kind), m.w, x.data(), 13, scratch, pool);
+        return g_tile_n_act_seen.load();
+    };
+    EXPECT_EQ(tokens_per_call(TableKind::RefWithTile), (1u << 4) | (1u << 1));
+    EXPECT_EQ(tokens_per_call(TableKind::RefWithTileOfThree), (1u << 3) | (1u << 1));
 }
 
 TEST(MatmulMany, NoJobsOrNoTokensIsANoOp) {

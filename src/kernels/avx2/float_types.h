@@ -13,7 +13,7 @@
 //     (the tests use that bound).
 //   - vec_dot_tile_* (KernelTable::VecDotTileFn) compute up to kMaxWeightRows × kMaxActRows
 //     dot products, converting each weight vector once for the tile's activation rows and each
-//     activation vector once per pass of 4 (1-2 activation rows) or 2 (3-4) weight rows;
+//     activation vector once per pass of 4 (1-3 activation rows) or 2 (4) weight rows;
 //     vec_dot_rows_* (KernelTable::VecDotRowsFn) are their one-weight-row case. Every output
 //     equals the same file's vec_dot bit for bit: all run one template body with the same
 //     per-pair instruction sequence. A lone vec_dot is a single FMA chain (latency-bound); the
