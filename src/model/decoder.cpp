@@ -82,7 +82,7 @@ Status Decoder::forward(std::span<const SequenceChunk> chunks, KvPool& kv,
         attention_block(lw, il, chunks, kv);
         ffn_block(lw);
     }
-    compute_logits(chunks, logits);
+    compute_logits(logits);
     return ok_status();
 }
 
@@ -180,12 +180,37 @@ void Decoder::attention_block(const LayerWeights& lw, int64_t il,
         t0 += ac.n_tokens;
     }
 
-    matmul(lw.wo, attn_.data(), T, proj_.data());
-    if (!lw.bo.empty()) ops::add_bias(table_.vec, proj_.data(), lw.bo, T);
+    if (il == hp.n_layer - 1) keep_logit_rows(chunks);
+    const int64_t T_out = n_tokens_;
+    matmul(lw.wo, attn_.data(), T_out, proj_.data());
+    if (!lw.bo.empty()) ops::add_bias(table_.vec, proj_.data(), lw.bo, T_out);
     if (!lw.post_attn_norm.empty()) {
-        ops::rms_norm(table_.vec, lw.post_attn_norm, hp.rms_eps, proj_.data(), proj_.data(), T);
+        ops::rms_norm(table_.vec, lw.post_attn_norm, hp.rms_eps, proj_.data(), proj_.data(), T_out);
     }
-    ops::add_in_place(table_.vec, x_.data(), proj_.data(), T * E);
+    ops::add_in_place(table_.vec, x_.data(), proj_.data(), T_out * E);
+}
+
+// The last layer's output feeds nothing but the logits, so once its attention has run (its K
+// and V are in the cache by then) the rows that need no logits are dropped: its output
+// projection and FFN then run on a prompt chunk's last token instead of all of them, as GGUF
+// runtimes do. Keeps x_'s and attn_'s rows that need logits, in chunk order, at the front. Each
+// kept row's values are what they would have been (matmul and the row ops compute every row
+// independently of the others).
+void Decoder::keep_logit_rows(std::span<const SequenceChunk> chunks) {
+    const HParams& hp = model_->hparams();
+    const int64_t E = hp.n_embd, nq = hp.n_embd_q();
+    int64_t t0 = 0, kept = 0;
+    for (const SequenceChunk& c : chunks) {
+        const auto n = static_cast<int64_t>(c.tokens.size());
+        for (int64_t i = n - logit_rows(c); i < n; ++i, ++kept) {
+            const int64_t t = t0 + i;  // kept <= t: rows move towards the front only
+            if (t == kept) continue;
+            std::memcpy(x_.data() + kept * E, x_.data() + t * E, sz(E) * sizeof(float));
+            std::memcpy(attn_.data() + kept * nq, attn_.data() + t * nq, sz(nq) * sizeof(float));
+        }
+        t0 += n;
+    }
+    n_tokens_ = kept;
 }
 
 void Decoder::ffn_block(const LayerWeights& lw) {
@@ -209,27 +234,16 @@ void Decoder::ffn_block(const LayerWeights& lw) {
     ops::add_in_place(table_.vec, x_.data(), proj_.data(), T * E);
 }
 
-void Decoder::compute_logits(std::span<const SequenceChunk> chunks, std::vector<float>& logits) {
+void Decoder::compute_logits(std::vector<float>& logits) {
     const HParams& hp = model_->hparams();
-    const int64_t E = hp.n_embd;
-    // Gather the rows that need logits, so the large lm-head matmul runs only on those.
-    int64_t rows = 0;
-    for (const SequenceChunk& c : chunks) rows += logit_rows(c);
-    last_rows_.resize(sz(rows * E));
-    int64_t t0 = 0, r = 0;
-    for (const SequenceChunk& c : chunks) {
-        const auto n = static_cast<int64_t>(c.tokens.size());
-        const int64_t first = c.logits == LogitsMode::All ? 0 : n - logit_rows(c);
-        for (int64_t i = first; i < n; ++i, ++r) {
-            std::memcpy(last_rows_.data() + r * E, x_.data() + (t0 + i) * E, sz(E) * sizeof(float));
-        }
-        t0 += n;
-    }
+    // x_'s first n_tokens_ rows are the rows that need logits (keep_logit_rows), so the large
+    // lm-head matmul runs only on those.
+    const int64_t rows = n_tokens_;
     logits.resize(sz(rows * hp.n_vocab));
     if (rows == 0) return;
-    ops::rms_norm(table_.vec, model_->weights().output_norm, hp.rms_eps, last_rows_.data(),
-                  last_rows_.data(), rows);
-    matmul(model_->weights().output, last_rows_.data(), rows, logits.data());
+    ops::rms_norm(table_.vec, model_->weights().output_norm, hp.rms_eps, x_.data(), h_.data(),
+                  rows);
+    matmul(model_->weights().output, h_.data(), rows, logits.data());
 }
 
 }  // namespace glmserve::model

@@ -61,7 +61,8 @@ private:
     void ffn_block(const LayerWeights& lw);
     void project_qkv(const LayerWeights& lw);
     void store_kv(int64_t il, std::span<const SequenceChunk> chunks, KvPool& kv);
-    void compute_logits(std::span<const SequenceChunk> chunks, std::vector<float>& logits);
+    void keep_logit_rows(std::span<const SequenceChunk> chunks);
+    void compute_logits(std::vector<float>& logits);
     void matmul(const kernels::WeightMatrix& w, const float* x, int64_t n_rows, float* y);
 
     std::shared_ptr<const Model> model_;
@@ -70,7 +71,8 @@ private:
     DecoderConfig config_;
     kernels::MatmulScratch matmul_scratch_;
 
-    // Activations of the current step, [n_tokens, width] row-major.
+    // Activations of the current step, [n_tokens, width] row-major. In the last layer, from its
+    // output projection on, only the rows that need logits (keep_logit_rows).
     int64_t n_tokens_ = 0;
     std::vector<float> x_;          // residual stream [T, E]
     std::vector<float> h_;          // normed input [T, E]
@@ -83,7 +85,6 @@ private:
     std::vector<float> act_;        // [T, F]
     std::vector<int64_t> pos_;      // position of each token
     std::vector<float> scores_;     // attention scratch, per thread
-    std::vector<float> last_rows_;  // [rows, E] rows that need logits
 };
 
 }  // namespace glmserve::model

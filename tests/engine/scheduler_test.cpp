@@ -496,6 +496,14 @@ double steps_larger_than(const std::string& text, int tokens) {
 TEST_F(SchedulerTest, PromptChunksBesideDecodersAreSizedByTheStepTarget) {
     // A long prompt arrives while another request decodes. With a tiny step target its chunks
     // shrink to one block per step; with a large one it goes in whole.
+    // The budget is the measured prefill rate times the target, so "tiny" depends on the model's
+    // speed: the fixture's model prefills tens of tokens per millisecond (more than two blocks
+    // in the 1 ms target on a fast machine). This one, about 18 times the work per token,
+    // prefills a few tokens per millisecond with the ref kernels, so 1 ms buys less than a block.
+    model::RandomModelSpec slower = testing::tiny_spec();
+    slower.n_embd = 256;
+    slower.n_ff = 512;
+    model_ = testing::make_tiny_model(slower);
     for (const std::chrono::milliseconds target : {1ms, 10'000ms}) {
         obs::Registry registry;
         auto sched = start({.max_batch_tokens = 256, .prefill_step_target = target}, &registry);
