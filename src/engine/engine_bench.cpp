@@ -82,6 +82,15 @@ Result<EngineBenchResult> run_engine_bench(std::shared_ptr<const model::Model> m
     if (options.probe_bandwidth) {
         probe = std::make_unique<kernels::ReadBandwidthProbe>(pool, options.bandwidth);
     }
+    if (options.warmup) {
+        const std::span<const int32_t> warmup_prompt =
+            std::span(prompt).subspan(0, options.n_prompt > 0 ? prompt.size() : 1);
+        const int32_t warmup_tokens = options.n_gen > 0 ? 1 : 0;
+        GS_RETURN_IF_ERROR(gen->generate(warmup_prompt, {.max_tokens = warmup_tokens,
+                                                         .sampling = {.temperature = 0.0f}},
+                                         nullptr)
+                               .status());
+    }
     std::vector<double> pp, tg;
     for (int32_t rep = 0; rep < options.repetitions; ++rep) {
         if (options.n_prompt > 0) {

@@ -5,6 +5,7 @@
 #include "kernels/avx2/q_k.h"
 #include "kernels/avx2/q_legacy.h"
 #include "kernels/avx2/vector_ops.h"
+#include "kernels/avx512/float_types.h"
 #include "kernels/avx512/packed_vnni.h"
 
 namespace glmserve::kernels {
@@ -27,6 +28,7 @@ const KernelTable& avx512_kernels() {
     static const KernelTable table = [] {
         KernelTable t = avx2_kernels();
         t.name = "avx512";
+        avx512::add_float_kernels(t);
         avx512::add_vnni_packed_kernels(t);
         return t;
     }();

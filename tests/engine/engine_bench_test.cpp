@@ -46,6 +46,12 @@ TEST(EngineBench, RunsEveryRepetitionOfBothTests) {
                                  {.n_prompt = 0, .n_gen = 2, .repetitions = 1});
     ASSERT_TRUE(skip.ok());
     EXPECT_TRUE(skip->prompt.tokens_per_second.empty());
+    // The warm-up run is never a sample, with or without it.
+    auto cold = run_engine_bench(model, kernels::ref_kernels(), pool,
+                                 {.n_prompt = 4, .n_gen = 2, .repetitions = 2, .warmup = false});
+    ASSERT_TRUE(cold.ok());
+    EXPECT_EQ(cold->prompt.tokens_per_second.size(), 2u);
+    EXPECT_EQ(cold->generation.tokens_per_second.size(), 2u);
     EXPECT_FALSE(run_engine_bench(model, kernels::ref_kernels(), pool, {.repetitions = 0}).ok());
 }
 

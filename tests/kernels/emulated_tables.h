@@ -3,6 +3,7 @@
 // packed_vnni.h, the avx512_emulated namespace).
 #pragma once
 
+#include "kernels/avx512/float_types.h"
 #include "kernels/avx512/packed_vnni.h"
 #include "kernels/kernel_table.h"
 #include "kernels/simd_tables.h"
@@ -14,6 +15,7 @@ inline const KernelTable& avx512_emulated_kernels() {
     static const KernelTable table = [] {
         KernelTable t = avx2_kernels();
         t.name = "avx512_emulated";
+        avx512_emulated::add_float_kernels(t);
         avx512_emulated::add_vnni_packed_kernels(t);
         return t;
     }();

@@ -1,5 +1,7 @@
-// Tests of the AVX2 F32 / F16 / BF16 kernels (src/kernels/avx2/float_types.cpp) against the
-// scalar reference (kernels/ref/float_types.cpp), which is their specification:
+// Tests of the AVX2 F32 / F16 / BF16 kernels (src/kernels/avx2/float_types.cpp), and of the
+// AVX-512 dot products (src/kernels/avx512/float_types.cpp: natively where the CPU has the
+// avx512 level, and everywhere built on SIMDe), against the scalar reference
+// (kernels/ref/float_types.cpp), which is their specification:
 //   - the F16 and BF16 row converters must match ref bit for bit: every one of the 65536
 //     16-bit patterns one way, and the other way every tie between neighbouring halves, a
 //     stride through all 2^32 float patterns and the special values (NaN payloads, inf,
@@ -9,7 +11,8 @@
 //     each vec_dot_tile likewise for every weight-row × activation-row shape, writing only its
 //     tile of the output;
 //   - add_float_kernels must override exactly its entries of a table.
-// Every test skips on a CPU without the avx2 level (AVX2 + FMA + F16C with OS support).
+// Every test skips on a CPU without the avx2 level (AVX2 + FMA + F16C with OS support), the
+// native AVX-512 ones on a CPU without the avx512 level.
 #include "kernels/avx2/float_types.h"
 
 #include <gtest/gtest.h>
@@ -22,9 +25,11 @@
 #include <vector>
 
 #include "kernels/cpu_features.h"
+#include "kernels/emulated_tables.h"
 #include "kernels/float16.h"
 #include "kernels/kernel_test_util.h"
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/simd_tables.h"
 
 namespace glmserve::kernels {
 namespace {
@@ -33,10 +38,11 @@ using T = TensorType;
 using testing::random_normal;
 
 // vec_dot sums in float where ref sums float products in double. First-order bound on the
-// difference, in units of 2^-24·Σ|w_i·a_i|: each of the 8 lanes adds n/8 exact products (one
+// difference, in units of 2^-24·Σ|w_i·a_i|: each of AVX2's 8 lanes adds n/8 exact products (one
 // rounding each), the lanes are combined in 3 roundings, the scalar tail of at most 7 terms
 // rounds each product and each sum (14), and ref rounds each product once and its sum once
-// (2). (n/8 + 24) covers all of it; a wrong or missing element, by contrast, moves the
+// (2). (n/8 + 24) covers all of it, and AVX-512's n/16 + 1 per lane, 4 to combine, no scalar
+// tail; a wrong or missing element, by contrast, moves the
 // result by about Σ|w_i·a_i|/n, far above it for the lengths tested.
 double dot_bound(int64_t n, double magnitude) {
     return (static_cast<double>(n) / 8.0 + 24.0) * std::ldexp(magnitude, -24);
@@ -179,11 +185,38 @@ DotCase make_dot_case(T type, const std::vector<float>& wf, const std::vector<fl
     return c;
 }
 
-class Avx2FloatDotTest : public Avx2FloatTypesTest, public ::testing::WithParamInterface<T> {};
+// The tables whose dot products the tests below check.
+enum class DotTable { Avx2, Avx512, Avx512Emulated };
 
-TEST_P(Avx2FloatDotTest, VecDotAgreesWithRefWithinSummationRounding) {
-    const T type = GetParam();
-    const KernelTable simd = avx2_table();
+struct DotParam {
+    DotTable table;
+    T type;
+};
+
+class FloatDotTest : public Avx2FloatTypesTest, public ::testing::WithParamInterface<DotParam> {
+protected:
+    void SetUp() override {
+        Avx2FloatTypesTest::SetUp();
+        if (GetParam().table == DotTable::Avx512 && !detect_cpu_features().has_avx512_level()) {
+            GTEST_SKIP() << "this CPU (or OS) lacks the avx512 level; the avx512_emulated "
+                            "instance of this test checks the same arithmetic";
+        }
+    }
+
+    static const KernelTable& simd() {
+        static const KernelTable avx2 = avx2_table();
+        switch (GetParam().table) {
+            case DotTable::Avx2: return avx2;
+            case DotTable::Avx512: return avx512_kernels();
+            case DotTable::Avx512Emulated: return testing::avx512_emulated_kernels();
+        }
+        return avx2;
+    }
+};
+
+TEST_P(FloatDotTest, VecDotAgreesWithRefWithinSummationRounding) {
+    const T type = GetParam().type;
+    const KernelTable& simd = FloatDotTest::simd();
     double worst = 0.0;  // in units of 2^-24·Σ|w·a|
     for (const int64_t n : kLengths) {
         for (uint32_t seed = 1; seed <= 3; ++seed) {
@@ -201,9 +234,9 @@ TEST_P(Avx2FloatDotTest, VecDotAgreesWithRefWithinSummationRounding) {
     RecordProperty("worst_error_units", std::to_string(worst));
 }
 
-TEST_P(Avx2FloatDotTest, SpecialRows) {
-    const T type = GetParam();
-    const KernelTable simd = avx2_table();
+TEST_P(FloatDotTest, SpecialRows) {
+    const T type = GetParam().type;
+    const KernelTable& simd = FloatDotTest::simd();
     const auto dot = [&](const KernelTable& t, const DotCase& c) {
         return t[type].vec_dot(static_cast<int64_t>(c.w.size()) / (type == T::F32 ? 4 : 2),
                                c.w.data(), c.a.data());
@@ -233,8 +266,9 @@ TEST_P(Avx2FloatDotTest, SpecialRows) {
     }
 }
 
-TEST_P(Avx2FloatDotTest, VecDotRowsEqualsVecDotBitForBit) {
-    const T type = GetParam();
+TEST_P(FloatDotTest, VecDotRowsEqualsVecDotBitForBit) {
+    const T type = GetParam().type;
+    const KernelTable& simd = FloatDotTest::simd();
     const size_t elem = type == T::F32 ? 4 : 2;
     for (const int64_t n : kLengths) {
         const std::vector<uint8_t> w = testing::quantize(ref_kernels(), type, random_normal(n, 11));
@@ -248,11 +282,11 @@ TEST_P(Avx2FloatDotTest, VecDotRowsEqualsVecDotBitForBit) {
         }
         float single[kMaxActRows];
         for (int j = 0; j < kMaxActRows; ++j) {
-            single[j] = avx2_table()[type].vec_dot(n, w.data(), acts.data() + j * stride);
+            single[j] = simd[type].vec_dot(n, w.data(), acts.data() + j * stride);
         }
         for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
             float rows[kMaxActRows] = {};
-            avx2_table()[type].vec_dot_rows(n, w.data(), acts.data(), stride, n_act, rows);
+            simd[type].vec_dot_rows(n, w.data(), acts.data(), stride, n_act, rows);
             EXPECT_EQ(std::memcmp(rows, single, static_cast<size_t>(n_act) * sizeof(float)), 0)
                 << "n " << n << " n_act " << n_act;
         }
@@ -261,9 +295,9 @@ TEST_P(Avx2FloatDotTest, VecDotRowsEqualsVecDotBitForBit) {
 
 // Every tile shape against vec_dot: weight rows and activation rows at strides that are not
 // multiples of 32 bytes, an output stride wider than the tile, and guards around it.
-TEST_P(Avx2FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
-    const T type = GetParam();
-    const KernelTable simd = avx2_table();
+TEST_P(FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
+    const T type = GetParam().type;
+    const KernelTable& simd = FloatDotTest::simd();
     const size_t elem = type == T::F32 ? 4 : 2;
     for (const int64_t n : kLengths) {
         const size_t w_stride = static_cast<size_t>(n) * elem + 5 * elem;
@@ -306,10 +340,22 @@ TEST_P(Avx2FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(FloatTypes, Avx2FloatDotTest, ::testing::Values(T::F32, T::F16, T::BF16),
-                         [](const ::testing::TestParamInfo<T>& p) {
-                             return std::string(gguf::tensor_type_info(p.param).name);
-                         });
+std::vector<DotParam> dot_params() {
+    std::vector<DotParam> params;
+    for (const DotTable table : {DotTable::Avx2, DotTable::Avx512, DotTable::Avx512Emulated}) {
+        for (const T type : {T::F32, T::F16, T::BF16}) params.push_back({table, type});
+    }
+    return params;
+}
+
+std::string dot_param_name(const ::testing::TestParamInfo<DotParam>& p) {
+    static constexpr const char* kTables[] = {"avx2", "avx512", "avx512_emulated"};
+    return std::string(kTables[static_cast<int>(p.param.table)]) + "_" +
+           std::string(gguf::tensor_type_info(p.param.type).name);
+}
+
+INSTANTIATE_TEST_SUITE_P(FloatTypes, FloatDotTest, ::testing::ValuesIn(dot_params()),
+                         dot_param_name);
 
 TEST_F(Avx2FloatTypesTest, AddFloatKernelsOverridesOnlyItsEntries) {
     const KernelTable& ref = ref_kernels();
@@ -340,6 +386,23 @@ TEST_F(Avx2FloatTypesTest, AddFloatKernelsOverridesOnlyItsEntries) {
         EXPECT_EQ(t[type].quantize_row, ref[type].quantize_row) << id;
     }
     EXPECT_EQ(t.vec.dot_f32_f16, ref.vec.dot_f32_f16);
+}
+
+// The AVX-512 file replaces the three float types' dot products and tile size, nothing else.
+TEST_F(Avx2FloatTypesTest, Avx512AddFloatKernelsOverridesOnlyTheDotProducts) {
+    const KernelTable avx2 = avx2_table();
+    KernelTable t = avx2;
+    avx512_emulated::add_float_kernels(t);
+    for (uint32_t id = 0; id < gguf::kTensorTypeIdLimit; ++id) {
+        const auto type = static_cast<T>(id);
+        const bool is_float = type == T::F32 || type == T::F16 || type == T::BF16;
+        EXPECT_EQ(t[type].vec_dot == avx2[type].vec_dot, !is_float) << id;
+        EXPECT_EQ(t[type].vec_dot_rows == avx2[type].vec_dot_rows, !is_float) << id;
+        EXPECT_EQ(t[type].vec_dot_tile == avx2[type].vec_dot_tile, !is_float) << id;
+        EXPECT_EQ(t[type].tile_tokens, is_float ? kMaxActRows : avx2[type].tile_tokens) << id;
+        EXPECT_EQ(t[type].quantize_row, avx2[type].quantize_row) << id;
+        EXPECT_EQ(t[type].dequantize_row, avx2[type].dequantize_row) << id;
+    }
 }
 
 }  // namespace

@@ -1,0 +1,222 @@
+// AVX-512 F32, F16 and BF16 dot products (see float_types.h for what they guarantee).
+//
+// The shape of the AVX2 kernels (src/kernels/avx2/float_types.cpp), on 16-lane vectors: one
+// template body, tile_pass<Format, R, C>, computes R weight rows against C activation rows, with
+// one accumulator per pair and the same instruction sequence for every pair in every instance,
+// so each output equals vec_dot bit for bit whatever the tile shape. The 32 zmm registers hold a
+// whole 4×4 pass (16 accumulators, 4 activation vectors, a weight vector): matmul hands the tile
+// 4 tokens at a time (TypeKernels::tile_tokens), 16 FMAs per 8 vector loads where AVX2's 4×3 pass
+// does 12 per 7.
+// The last partial vector of a row is copied into a zero-filled one and takes one more step (a
+// zero weight times a zero activation adds +0), so there is no scalar tail. No masked loads: the
+// tests' SIMDe build lacks them.
+// Thread: pure functions.
+#include "kernels/avx512/float_types.h"
+
+#if defined(GLMSERVE_EMULATE_AVX512)
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+#define GLMSERVE_AVX512_NAMESPACE avx512_emulated
+#else
+// GCC 12 warns that the "undefined" passthrough vectors inside the unmasked AVX-512 intrinsics
+// are used uninitialized (GCC bug 105593, fixed in 13); they are never read.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#define GLMSERVE_AVX512_NAMESPACE avx512
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE {
+
+namespace {
+
+constexpr int kLanes = 16;
+
+// TypeKernels::tile_tokens of the three float types: the 4×4 pass.
+constexpr int kFloatTileTokens = 4;
+static_assert(kFloatTileTokens <= kMaxActRows && kMaxWeightRows == 4,
+              "tile_rows instantiates passes of 1..4 weight rows");
+
+inline __m128i load_128(const uint16_t* p) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// Sum of the 16 lanes in a fixed order (every caller gets the same bits for the same v).
+inline float hsum(__m512 v) {
+    const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), high);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+#if defined(GLMSERVE_EMULATE_AVX512)
+// SIMDe has no 512-bit half or 16-bit widening conversions: convert two halves with AVX2.
+inline __m512 join(__m256 low, __m256 high) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(low), high, 1);
+}
+#endif
+
+// A format for tile_pass: load(p) widens the 16 elements at p to floats, exactly.
+struct F32Format {
+    using Elem = float;
+    static __m512 load(const float* p) { return _mm512_loadu_ps(p); }
+};
+
+struct F16Format {
+    using Elem = uint16_t;
+    static __m512 load(const uint16_t* p) {
+#if defined(GLMSERVE_EMULATE_AVX512)
+        return join(_mm256_cvtph_ps(load_128(p)), _mm256_cvtph_ps(load_128(p + 8)));
+#else
+        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+#endif
+    }
+};
+
+struct Bf16Format {
+    using Elem = uint16_t;
+    // bf16 is the high half of a float: zero-extend to 32 bits and shift up.
+    static __m512 load(const uint16_t* p) {
+#if defined(GLMSERVE_EMULATE_AVX512)
+        const auto widen = [](const uint16_t* q) {
+            return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(load_128(q)), 16));
+        };
+        return join(widen(p), widen(p + 8));
+#else
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+#endif
+    }
+};
+
+// acc[r][c] += w_r[i, i + 16) · a_c[i, i + 16), lane by lane (one FMA per pair): the C
+// activation vectors are widened once for all rows, each weight vector once for all activations.
+template <typename F, int R, int C>
+inline void step(__m512 (&acc)[R][C], const typename F::Elem* const* w,
+                 const typename F::Elem* const* a, int64_t i) {
+    __m512 av[C];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) av[c] = F::load(a[c] + i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+        const __m512 wv = F::load(w[r] + i);
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, av[c], acc[r][c]);
+    }
+}
+
+// The elements [from, n) of N rows (fewer than kLanes), each copied into a zero-filled vector.
+template <typename F, int N>
+struct PartialVectors {
+    using Elem = typename F::Elem;
+    Elem values[N][kLanes] = {};
+    const Elem* rows[N];
+
+    PartialVectors(const Elem* const* src, int64_t from, int64_t n) {
+        for (int r = 0; r < N; ++r) {
+            std::memcpy(values[r], src[r] + from, static_cast<size_t>(n - from) * sizeof(Elem));
+            rows[r] = values[r];
+        }
+    }
+};
+
+// out[r * out_stride + c] = Σ_i w_r[i]·a_c[i] for r < R, c < C: w, a: R and C rows of n.
+template <typename F, int R, int C>
+inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typename F::Elem* const* a,
+                      float* out, size_t out_stride) {
+    __m512 acc[R][C];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    }
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) step<F, R, C>(acc, w, a, i);
+    if (i < n) {
+        const PartialVectors<F, R> w_rest(w, i, n);
+        const PartialVectors<F, C> a_rest(a, i, n);
+        step<F, R, C>(acc, w_rest.rows, a_rest.rows, 0);
+    }
+    // Unrolled too: a variable index into acc would keep the whole array on the stack.
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            out[static_cast<size_t>(r) * out_stride + static_cast<size_t>(c)] = hsum(acc[r][c]);
+        }
+    }
+}
+
+// A tile of n_w (1..4) weight rows × C activations in one pass.
+template <typename F, int C>
+inline void tile_rows(int64_t n, const typename F::Elem* const* w, int n_w,
+                      const typename F::Elem* const* a, float* out, size_t out_stride) {
+    switch (n_w) {
+        case 1: tile_pass<F, 1, C>(n, w, a, out, out_stride); break;
+        case 2: tile_pass<F, 2, C>(n, w, a, out, out_stride); break;
+        case 3: tile_pass<F, 3, C>(n, w, a, out, out_stride); break;
+        default: tile_pass<F, 4, C>(n, w, a, out, out_stride); break;
+    }
+}
+
+// KernelTable::VecDotTileFn.
+template <typename F>
+void tile(int64_t n, const void* w, size_t w_stride, int n_w, const void* a, size_t act_stride,
+          int n_act, float* out, size_t out_stride) {
+    using Elem = typename F::Elem;
+    const Elem* w_rows[kMaxWeightRows];
+    const Elem* a_rows[kMaxActRows];
+    for (int r = 0; r < n_w; ++r) {
+        w_rows[r] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(w) + r * w_stride);
+    }
+    for (int c = 0; c < n_act; ++c) {
+        a_rows[c] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(a) + c * act_stride);
+    }
+    switch (n_act) {
+        case 1: tile_rows<F, 1>(n, w_rows, n_w, a_rows, out, out_stride); break;
+        case 2: tile_rows<F, 2>(n, w_rows, n_w, a_rows, out, out_stride); break;
+        case 3: tile_rows<F, 3>(n, w_rows, n_w, a_rows, out, out_stride); break;
+        default: tile_rows<F, 4>(n, w_rows, n_w, a_rows, out, out_stride); break;
+    }
+}
+
+// KernelTable::VecDotFn: the 1×1 tile.
+template <typename F>
+float vec_dot(int64_t n, const void* w, const void* a) {
+    float out = 0.0f;
+    tile<F>(n, w, 0, 1, a, 0, 1, &out, 1);
+    return out;
+}
+
+// KernelTable::VecDotRowsFn: the 1×n_act tile.
+template <typename F>
+void vec_dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
+                  float* out) {
+    tile<F>(n, w, 0, 1, a, act_stride, n_act, out, 1);
+}
+
+template <typename F>
+void set_float_kernels(TypeKernels& k) {
+    k.vec_dot = vec_dot<F>;
+    k.vec_dot_rows = vec_dot_rows<F>;
+    k.vec_dot_tile = tile<F>;
+    k.tile_tokens = kFloatTileTokens;
+}
+
+}  // namespace
+
+void add_float_kernels(KernelTable& t) {
+    set_float_kernels<F32Format>(t[TensorType::F32]);
+    set_float_kernels<F16Format>(t[TensorType::F16]);
+    set_float_kernels<Bf16Format>(t[TensorType::BF16]);
+}
+
+}  // namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE
