@@ -60,6 +60,7 @@ std::string CpuFeatures::to_string() const {
     append_flag(out, "avx512bw", avx512bw);
     append_flag(out, "avx512vl", avx512vl);
     append_flag(out, "avx512vnni", avx512vnni);
+    append_flag(out, "avx512bf16", avx512bf16);
     append_flag(out, "os_avx", os_avx);
     append_flag(out, "os_avx512", os_avx512);
     return out;
@@ -85,6 +86,7 @@ CpuFeatures detect_cpu_features() {
         f.avx512vl = bit(ebx, 31);
         f.avx512vnni = bit(ecx, 11);
     }
+    if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0) f.avx512bf16 = bit(eax, 5);
 #endif
     return f;
 }

@@ -1,6 +1,6 @@
 // CpuFeatures: the x86 SIMD extensions this CPU has and the OS has enabled.
 //
-// detect_cpu_features() reads cpuid (leaf 1 and leaf 7) and, when the OS uses XSAVE, XCR0 via
+// detect_cpu_features() reads cpuid (leaf 1 and leaf 7, subleaves 0 and 1) and, when the OS uses XSAVE, XCR0 via
 // xgetbv: an extension is only usable when the CPU has it *and* the OS saves its registers
 // (YMM state for AVX/AVX2, opmask and ZMM state for AVX-512). On non-x86 builds everything is
 // false. `glmserve inspect` prints to_string(); dispatch.cpp picks a kernel table from it.
@@ -21,6 +21,7 @@ struct CpuFeatures {
     bool avx512bw = false;
     bool avx512vl = false;
     bool avx512vnni = false;
+    bool avx512bf16 = false;  // vdpbf16ps (leaf 7 subleaf 1): the avx512 table's BF16 dot products
     // XCR0: the OS saves YMM state (os_avx) and opmask + ZMM state (os_avx512).
     bool os_avx = false;
     bool os_avx512 = false;

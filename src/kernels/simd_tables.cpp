@@ -7,6 +7,7 @@
 #include "kernels/avx2/vector_ops.h"
 #include "kernels/avx512/float_types.h"
 #include "kernels/avx512/packed_vnni.h"
+#include "kernels/cpu_features.h"
 
 namespace glmserve::kernels {
 
@@ -28,7 +29,7 @@ const KernelTable& avx512_kernels() {
     static const KernelTable table = [] {
         KernelTable t = avx2_kernels();
         t.name = "avx512";
-        avx512::add_float_kernels(t);
+        avx512::add_float_kernels(t, detect_cpu_features().avx512bf16);
         avx512::add_vnni_packed_kernels(t);
         return t;
     }();

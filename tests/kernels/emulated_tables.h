@@ -15,7 +15,7 @@ inline const KernelTable& avx512_emulated_kernels() {
     static const KernelTable table = [] {
         KernelTable t = avx2_kernels();
         t.name = "avx512_emulated";
-        avx512_emulated::add_float_kernels(t);
+        avx512_emulated::add_float_kernels(t, /*bf16_pairs=*/true);
         avx512_emulated::add_vnni_packed_kernels(t);
         return t;
     }();

@@ -1,6 +1,6 @@
 // AVX-512 F32, F16 and BF16 dot products (see float_types.h for what they guarantee).
 //
-// The shape of the AVX2 kernels (src/kernels/avx2/float_types.cpp), on 16-lane vectors: one
+// The shape of the AVX2 kernels (src/kernels/avx2/float_types.cpp), on 16 float lanes: one
 // template body, tile_pass<Format, R, C>, computes R weight rows against C activation rows, with
 // one accumulator per pair and the same instruction sequence for every pair in every instance,
 // so each output equals vec_dot bit for bit whatever the tile shape. The 32 zmm registers hold a
@@ -35,8 +35,6 @@
 namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE {
 
 namespace {
-
-constexpr int kLanes = 16;
 
 // How far ahead of the vector it reads a kernel asks for each weight row (prefetcht0). Decode
 // reads the R rows of a pass as R streams 8 KiB apart (GLM-4-9B's F16 rows); on Zen 5 the
@@ -74,13 +72,21 @@ inline void prefetch_ahead(const void* p) {
     _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes, _MM_HINT_T0);
 }
 
-// A format for tile_pass: load(p) widens the 16 elements at p to floats, exactly.
-struct F32Format {
+// A format for tile_pass: Elem, the row's element; a step covers kElems elements of each row:
+// load(p) brings them into a Vec, and madd(acc, w, a) adds their products w·a into the 16
+// float lanes of acc. The FMA formats widen 16 elements to floats, exactly, for one FMA.
+struct FmaFormat {
+    static constexpr int kElems = 16;
+    using Vec = __m512;
+    static __m512 madd(__m512 acc, __m512 w, __m512 a) { return _mm512_fmadd_ps(w, a, acc); }
+};
+
+struct F32Format : FmaFormat {
     using Elem = float;
     static __m512 load(const float* p) { return _mm512_loadu_ps(p); }
 };
 
-struct F16Format {
+struct F16Format : FmaFormat {
     using Elem = uint16_t;
     static __m512 load(const uint16_t* p) {
 #if defined(GLMSERVE_EMULATE_AVX512)
@@ -91,7 +97,7 @@ struct F16Format {
     }
 };
 
-struct Bf16Format {
+struct Bf16Format : FmaFormat {
     using Elem = uint16_t;
     // bf16 is the high half of a float: zero-extend to 32 bits and shift up.
     static __m512 load(const uint16_t* p) {
@@ -107,27 +113,44 @@ struct Bf16Format {
     }
 };
 
-// acc[r][c] += w_r[i, i + 16) · a_c[i, i + 16), lane by lane (one FMA per pair): the C
-// activation vectors are widened once for all rows, each weight vector once for all activations.
+// BF16 on CPUs with AVX512_BF16: vdpbf16ps takes 32 bf16 elements of each operand as they are
+// and adds lane j's two products, 2j and 2j + 1, to lane j (each product of two bf16 values is
+// exact in float): twice the multiply-adds of an FMA and no widening. The instruction treats
+// subnormal inputs and results as zero, so products below 2^-126 (1e-38) count as 0, which
+// model weights and activations never come near.
+struct Bf16PairFormat {
+    static constexpr int kElems = 32;
+    using Elem = uint16_t;
+    using Vec = __m512bh;
+    static __m512bh load(const uint16_t* p) {
+        __m512bh v;
+        std::memcpy(&v, p, sizeof(v));
+        return v;
+    }
+    static __m512 madd(__m512 acc, __m512bh w, __m512bh a) { return _mm512_dpbf16_ps(acc, w, a); }
+};
+
+// acc[r][c] += the products w_r[i, i + kElems) · a_c[i, i + kElems), one madd per pair: the C
+// activation vectors are loaded once for all rows, each weight vector once for all activations.
 template <typename F, int R, int C>
 inline void step(__m512 (&acc)[R][C], const typename F::Elem* const* w,
                  const typename F::Elem* const* a, int64_t i) {
-    __m512 av[C];
+    typename F::Vec av[C];
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) av[c] = F::load(a[c] + i);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-        const __m512 wv = F::load(w[r] + i);
+        const typename F::Vec wv = F::load(w[r] + i);
 #pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_fmadd_ps(wv, av[c], acc[r][c]);
+        for (int c = 0; c < C; ++c) acc[r][c] = F::madd(acc[r][c], wv, av[c]);
     }
 }
 
-// The elements [from, n) of N rows (fewer than kLanes), each copied into a zero-filled vector.
+// The elements [from, n) of N rows (fewer than F::kElems), each copied into a zero-filled vector.
 template <typename F, int N>
 struct PartialVectors {
     using Elem = typename F::Elem;
-    Elem values[N][kLanes] = {};
+    Elem values[N][F::kElems] = {};
     const Elem* rows[N];
 
     PartialVectors(const Elem* const* src, int64_t from, int64_t n) {
@@ -149,7 +172,7 @@ inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typenam
         for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
     }
     int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes) {
+    for (; i + F::kElems <= n; i += F::kElems) {
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) prefetch_ahead(w[r] + i);
         step<F, R, C>(acc, w, a, i);
@@ -227,10 +250,14 @@ void set_float_kernels(TypeKernels& k) {
 
 }  // namespace
 
-void add_float_kernels(KernelTable& t) {
+void add_float_kernels(KernelTable& t, bool bf16_pairs) {
     set_float_kernels<F32Format>(t[TensorType::F32]);
     set_float_kernels<F16Format>(t[TensorType::F16]);
-    set_float_kernels<Bf16Format>(t[TensorType::BF16]);
+    if (bf16_pairs) {
+        set_float_kernels<Bf16PairFormat>(t[TensorType::BF16]);
+    } else {
+        set_float_kernels<Bf16Format>(t[TensorType::BF16]);
+    }
 }
 
 }  // namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE

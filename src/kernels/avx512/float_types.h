@@ -3,9 +3,9 @@
 // row converters stay the AVX2 ones.
 //
 // Guarantees, tested against kernels/ref/float_types.cpp as the AVX2 ones are: each product is
-// formed exactly inside an FMA and summed in float lanes (one 16-lane accumulator per pair, one
-// FMA per 16 elements in index order, the last partial vector zero-filled, a fixed horizontal
-// sum), so vec_dot differs from ref by float summation rounding only, within the AVX2 kernels'
+// formed exactly inside an FMA (BF16 with AVX512_BF16: a vdpbf16ps, whose bf16 products are exact
+// too) and summed in float lanes (one 16-lane accumulator per pair, one instruction per 16 (32)
+// elements in index order, the last partial vector zero-filled, a fixed horizontal sum), so vec_dot differs from ref by float summation rounding only, within the AVX2 kernels'
 // bound; vec_dot_rows and vec_dot_tile equal this file's vec_dot bit for bit for every shape. They
 // are not the AVX2 kernels' bits (another summation order): a process uses one table throughout.
 // Only called through the KernelTable; the CPU must have the avx512 level, which dispatch checks.
@@ -17,7 +17,8 @@
 namespace glmserve::kernels::avx512 {
 
 // Overrides vec_dot, vec_dot_rows, vec_dot_tile and tile_tokens of F32, F16 and BF16 in t.
-void add_float_kernels(KernelTable& t);
+// bf16_pairs: BF16 through vdpbf16ps (the CPU must have AVX512_BF16), else FMAs as F16.
+void add_float_kernels(KernelTable& t, bool bf16_pairs);
 
 }  // namespace glmserve::kernels::avx512
 
@@ -26,6 +27,6 @@ void add_float_kernels(KernelTable& t);
 // every result, is the native kernels'.
 namespace glmserve::kernels::avx512_emulated {
 
-void add_float_kernels(KernelTable& t);
+void add_float_kernels(KernelTable& t, bool bf16_pairs);
 
 }  // namespace glmserve::kernels::avx512_emulated

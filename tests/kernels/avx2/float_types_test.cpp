@@ -186,7 +186,9 @@ DotCase make_dot_case(T type, const std::vector<float>& wf, const std::vector<fl
 }
 
 // The tables whose dot products the tests below check.
-enum class DotTable { Avx2, Avx512, Avx512Emulated };
+// Avx512Emulated takes BF16 through vdpbf16ps (SIMDe's), Avx512EmulatedFmaBf16 through FMAs (the
+// avx512 table on CPUs without AVX512_BF16); Avx512 is this CPU's avx512 table.
+enum class DotTable { Avx2, Avx512, Avx512Emulated, Avx512EmulatedFmaBf16 };
 
 struct DotParam {
     DotTable table;
@@ -205,10 +207,16 @@ protected:
 
     static const KernelTable& simd() {
         static const KernelTable avx2 = avx2_table();
+        static const KernelTable fma_bf16 = [] {
+            KernelTable t = avx2_table();
+            avx512_emulated::add_float_kernels(t, /*bf16_pairs=*/false);
+            return t;
+        }();
         switch (GetParam().table) {
             case DotTable::Avx2: return avx2;
             case DotTable::Avx512: return avx512_kernels();
             case DotTable::Avx512Emulated: return testing::avx512_emulated_kernels();
+            case DotTable::Avx512EmulatedFmaBf16: return fma_bf16;
         }
         return avx2;
     }
@@ -345,11 +353,13 @@ std::vector<DotParam> dot_params() {
     for (const DotTable table : {DotTable::Avx2, DotTable::Avx512, DotTable::Avx512Emulated}) {
         for (const T type : {T::F32, T::F16, T::BF16}) params.push_back({table, type});
     }
+    params.push_back({DotTable::Avx512EmulatedFmaBf16, T::BF16});
     return params;
 }
 
 std::string dot_param_name(const ::testing::TestParamInfo<DotParam>& p) {
-    static constexpr const char* kTables[] = {"avx2", "avx512", "avx512_emulated"};
+    static constexpr const char* kTables[] = {"avx2", "avx512", "avx512_emulated",
+                                              "avx512_emulated_fma"};
     return std::string(kTables[static_cast<int>(p.param.table)]) + "_" +
            std::string(gguf::tensor_type_info(p.param.type).name);
 }
@@ -392,7 +402,11 @@ TEST_F(Avx2FloatTypesTest, AddFloatKernelsOverridesOnlyItsEntries) {
 TEST_F(Avx2FloatTypesTest, Avx512AddFloatKernelsOverridesOnlyTheDotProducts) {
     const KernelTable avx2 = avx2_table();
     KernelTable t = avx2;
-    avx512_emulated::add_float_kernels(t);
+    avx512_emulated::add_float_kernels(t, /*bf16_pairs=*/true);
+    KernelTable fma_bf16 = avx2;
+    avx512_emulated::add_float_kernels(fma_bf16, /*bf16_pairs=*/false);
+    EXPECT_NE(t[T::BF16].vec_dot, fma_bf16[T::BF16].vec_dot);
+    EXPECT_EQ(t[T::F16].vec_dot, fma_bf16[T::F16].vec_dot);
     for (uint32_t id = 0; id < gguf::kTensorTypeIdLimit; ++id) {
         const auto type = static_cast<T>(id);
         const bool is_float = type == T::F32 || type == T::F16 || type == T::BF16;
