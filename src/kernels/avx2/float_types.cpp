@@ -28,6 +28,7 @@
 #include <bit>
 
 #include "kernels/float16.h"
+#include "kernels/float_tile.h"
 
 namespace glmserve::kernels::avx2 {
 
@@ -125,64 +126,34 @@ inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typenam
     }
 }
 
-// A tile of n_w rows (1..kMaxWeightRows) × C activations, in passes of kPassRows rows: as many
-// as fit the registers with C activation vectors (4 for C <= 3, else 2).
-template <typename F, int C>
-inline void tile_rows(int64_t n, const typename F::Elem* const* w, int n_w,
-                      const typename F::Elem* const* a, float* out, size_t out_stride) {
-    constexpr int kPassRows = C <= 3 ? 4 : 2;
-    int r = 0;
-    for (; r + kPassRows <= n_w; r += kPassRows) {
-        tile_pass<F, kPassRows, C>(n, w + r, a, out + r * out_stride, out_stride);
-    }
-    float* rest = out + r * out_stride;
-    switch (n_w - r) {
-        case 1: tile_pass<F, 1, C>(n, w + r, a, rest, out_stride); break;
-        case 2:
-            if constexpr (kPassRows > 2) tile_pass<F, 2, C>(n, w + r, a, rest, out_stride);
-            break;
-        case 3:
-            if constexpr (kPassRows > 3) tile_pass<F, 3, C>(n, w + r, a, rest, out_stride);
-            break;
-        default: break;
-    }
-}
-
+// float_tile's Rows for format F: a tile of n_w rows (1..kMaxWeightRows) × C activations, in
+// passes of kPassRows rows: as many as fit the registers with C activation vectors (4 for
+// C <= 3, else 2).
 template <typename F>
-void tile(int64_t n, const void* w, size_t w_stride, int n_w, const void* a, size_t act_stride,
-          int n_act, float* out, size_t out_stride) {
+struct TileRows {
     using Elem = typename F::Elem;
-    const Elem* w_rows[kMaxWeightRows];
-    const Elem* a_rows[kMaxActRows];
-    for (int r = 0; r < n_w; ++r) {
-        w_rows[r] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(w) + r * w_stride);
-    }
-    for (int c = 0; c < n_act; ++c) {
-        a_rows[c] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(a) + c * act_stride);
-    }
-    switch (n_act) {
-        case 1: tile_rows<F, 1>(n, w_rows, n_w, a_rows, out, out_stride); break;
-        case 2: tile_rows<F, 2>(n, w_rows, n_w, a_rows, out, out_stride); break;
-        case 3: tile_rows<F, 3>(n, w_rows, n_w, a_rows, out, out_stride); break;
-        default: tile_rows<F, 4>(n, w_rows, n_w, a_rows, out, out_stride); break;
-    }
-}
 
-template <typename F>
-float vec_dot(int64_t n, const void* w, const void* a) {
-    using Elem = typename F::Elem;
-    const auto* wp = static_cast<const Elem*>(w);
-    const auto* ap = static_cast<const Elem*>(a);
-    float out = 0.0f;
-    tile_pass<F, 1, 1>(n, &wp, &ap, &out, 1);
-    return out;
-}
-
-template <typename F>
-void vec_dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
-                  float* out) {
-    tile<F>(n, w, 0, 1, a, act_stride, n_act, out, 1);
-}
+    template <int C>
+    static void run(int64_t n, const Elem* const* w, int n_w, const Elem* const* a, float* out,
+                    size_t out_stride) {
+        constexpr int kPassRows = C <= 3 ? 4 : 2;
+        int r = 0;
+        for (; r + kPassRows <= n_w; r += kPassRows) {
+            tile_pass<F, kPassRows, C>(n, w + r, a, out + r * out_stride, out_stride);
+        }
+        float* rest = out + r * out_stride;
+        switch (n_w - r) {
+            case 1: tile_pass<F, 1, C>(n, w + r, a, rest, out_stride); break;
+            case 2:
+                if constexpr (kPassRows > 2) tile_pass<F, 2, C>(n, w + r, a, rest, out_stride);
+                break;
+            case 3:
+                if constexpr (kPassRows > 3) tile_pass<F, 3, C>(n, w + r, a, rest, out_stride);
+                break;
+            default: break;
+        }
+    }
+};
 
 // Round 8 floats to bf16 bit patterns in the low halves of the 32-bit lanes, as fp32_to_bf16:
 // NaN -> (bits >> 16) | 0x40; otherwise (bits + 0x7FFF + lowest kept bit) >> 16.
@@ -243,45 +214,48 @@ void dequantize_row_bf16(const void* x, float* y, int64_t n) {
 // ---- dot products ----
 
 float vec_dot_f32(int64_t n, const void* w, const void* a) {
-    return vec_dot<F32Format>(n, w, a);
+    return detail::float_vec_dot<TileRows<F32Format>>(n, w, a);
 }
 
 float vec_dot_f16(int64_t n, const void* w, const void* a) {
-    return vec_dot<F16Format>(n, w, a);
+    return detail::float_vec_dot<TileRows<F16Format>>(n, w, a);
 }
 
 float vec_dot_bf16(int64_t n, const void* w, const void* a) {
-    return vec_dot<Bf16Format>(n, w, a);
+    return detail::float_vec_dot<TileRows<Bf16Format>>(n, w, a);
 }
 
 void vec_dot_rows_f32(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                       float* out) {
-    vec_dot_rows<F32Format>(n, w, a, act_stride, n_act, out);
+    detail::float_vec_dot_rows<TileRows<F32Format>>(n, w, a, act_stride, n_act, out);
 }
 
 void vec_dot_rows_f16(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                       float* out) {
-    vec_dot_rows<F16Format>(n, w, a, act_stride, n_act, out);
+    detail::float_vec_dot_rows<TileRows<F16Format>>(n, w, a, act_stride, n_act, out);
 }
 
 void vec_dot_rows_bf16(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
                        float* out) {
-    vec_dot_rows<Bf16Format>(n, w, a, act_stride, n_act, out);
+    detail::float_vec_dot_rows<TileRows<Bf16Format>>(n, w, a, act_stride, n_act, out);
 }
 
 void vec_dot_tile_f32(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
                       size_t act_stride, int n_act, float* out, size_t out_stride) {
-    tile<F32Format>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+    detail::float_tile<TileRows<F32Format>>(n, w, w_stride, n_w, a, act_stride, n_act, out,
+                                            out_stride);
 }
 
 void vec_dot_tile_f16(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
                       size_t act_stride, int n_act, float* out, size_t out_stride) {
-    tile<F16Format>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+    detail::float_tile<TileRows<F16Format>>(n, w, w_stride, n_w, a, act_stride, n_act, out,
+                                            out_stride);
 }
 
 void vec_dot_tile_bf16(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
                        size_t act_stride, int n_act, float* out, size_t out_stride) {
-    tile<Bf16Format>(n, w, w_stride, n_w, a, act_stride, n_act, out, out_stride);
+    detail::float_tile<TileRows<Bf16Format>>(n, w, w_stride, n_w, a, act_stride, n_act, out,
+                                             out_stride);
 }
 
 void add_float_kernels(KernelTable& t) {

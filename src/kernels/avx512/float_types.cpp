@@ -32,6 +32,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/float_tile.h"
+
 namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE {
 
 namespace {
@@ -192,59 +194,28 @@ inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typenam
     }
 }
 
-// A tile of n_w (1..4) weight rows × C activations in one pass.
-template <typename F, int C>
-inline void tile_rows(int64_t n, const typename F::Elem* const* w, int n_w,
-                      const typename F::Elem* const* a, float* out, size_t out_stride) {
-    switch (n_w) {
-        case 1: tile_pass<F, 1, C>(n, w, a, out, out_stride); break;
-        case 2: tile_pass<F, 2, C>(n, w, a, out, out_stride); break;
-        case 3: tile_pass<F, 3, C>(n, w, a, out, out_stride); break;
-        default: tile_pass<F, 4, C>(n, w, a, out, out_stride); break;
-    }
-}
-
-// KernelTable::VecDotTileFn.
+// float_tile's Rows for format F: a tile of n_w (1..4) weight rows × C activations in one pass.
 template <typename F>
-void tile(int64_t n, const void* w, size_t w_stride, int n_w, const void* a, size_t act_stride,
-          int n_act, float* out, size_t out_stride) {
+struct TileRows {
     using Elem = typename F::Elem;
-    const Elem* w_rows[kMaxWeightRows];
-    const Elem* a_rows[kMaxActRows];
-    for (int r = 0; r < n_w; ++r) {
-        w_rows[r] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(w) + r * w_stride);
-    }
-    for (int c = 0; c < n_act; ++c) {
-        a_rows[c] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(a) + c * act_stride);
-    }
-    switch (n_act) {
-        case 1: tile_rows<F, 1>(n, w_rows, n_w, a_rows, out, out_stride); break;
-        case 2: tile_rows<F, 2>(n, w_rows, n_w, a_rows, out, out_stride); break;
-        case 3: tile_rows<F, 3>(n, w_rows, n_w, a_rows, out, out_stride); break;
-        default: tile_rows<F, 4>(n, w_rows, n_w, a_rows, out, out_stride); break;
-    }
-}
 
-// KernelTable::VecDotFn: the 1×1 tile.
-template <typename F>
-float vec_dot(int64_t n, const void* w, const void* a) {
-    float out = 0.0f;
-    tile<F>(n, w, 0, 1, a, 0, 1, &out, 1);
-    return out;
-}
-
-// KernelTable::VecDotRowsFn: the 1×n_act tile.
-template <typename F>
-void vec_dot_rows(int64_t n, const void* w, const void* a, size_t act_stride, int n_act,
-                  float* out) {
-    tile<F>(n, w, 0, 1, a, act_stride, n_act, out, 1);
-}
+    template <int C>
+    static void run(int64_t n, const Elem* const* w, int n_w, const Elem* const* a, float* out,
+                    size_t out_stride) {
+        switch (n_w) {
+            case 1: tile_pass<F, 1, C>(n, w, a, out, out_stride); break;
+            case 2: tile_pass<F, 2, C>(n, w, a, out, out_stride); break;
+            case 3: tile_pass<F, 3, C>(n, w, a, out, out_stride); break;
+            default: tile_pass<F, 4, C>(n, w, a, out, out_stride); break;
+        }
+    }
+};
 
 template <typename F>
 void set_float_kernels(TypeKernels& k) {
-    k.vec_dot = vec_dot<F>;
-    k.vec_dot_rows = vec_dot_rows<F>;
-    k.vec_dot_tile = tile<F>;
+    k.vec_dot = detail::float_vec_dot<TileRows<F>>;
+    k.vec_dot_rows = detail::float_vec_dot_rows<TileRows<F>>;
+    k.vec_dot_tile = detail::float_tile<TileRows<F>>;
     k.tile_tokens = kFloatTileTokens;
 }
 
