@@ -96,8 +96,9 @@ void add_bench_engine_command(CLI::App& bench, CommandRunner& run) {
     sub->add_option("-n,--n-gen", o->bench.n_gen, "Generated tokens (0: skip)")
         ->capture_default_str()
         ->check(CLI::Range(0, 1 << 16));
-    sub->add_flag("--no-warmup", [o](int64_t) { o->bench.warmup = false; },
-                  "Count the first run too (default: one uncounted warm-up run)");
+    sub->add_flag(
+        "--no-warmup", [o](int64_t) { o->bench.warmup = false; },
+        "Count the first run too (default: one uncounted warm-up run)");
     sub->add_option("-r,--repetitions", o->bench.repetitions, "Repetitions")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000));
