@@ -86,10 +86,10 @@ Result<EngineBenchResult> run_engine_bench(std::shared_ptr<const model::Model> m
         const std::span<const int32_t> warmup_prompt =
             std::span(prompt).subspan(0, options.n_prompt > 0 ? prompt.size() : 1);
         const int32_t warmup_tokens = options.n_gen > 0 ? 1 : 0;
-        GS_RETURN_IF_ERROR(gen->generate(warmup_prompt, {.max_tokens = warmup_tokens,
-                                                         .sampling = {.temperature = 0.0f}},
-                                         nullptr)
-                               .status());
+        GS_RETURN_IF_ERROR(
+            gen->generate(warmup_prompt,
+                          {.max_tokens = warmup_tokens, .sampling = {.temperature = 0.0f}}, nullptr)
+                .status());
     }
     std::vector<double> pp, tg;
     for (int32_t rep = 0; rep < options.repetitions; ++rep) {

@@ -1,9 +1,10 @@
 // Offline engine speed, like llama-bench: prompt processing (a prompt of n_prompt tokens in
 // one prefill) and text generation (n_gen tokens one at a time), each repeated and reported as
 // mean ± standard deviation of tokens/s, after one uncounted warm-up of each (as llama-bench
-// does: the first pass over a freshly mapped model pays its page faults and cold caches). Also the bytes of weights a generated token reads,
-// for the memory-bandwidth roofline, and (when asked) the memory read bandwidth probed right
-// after each repetition, so that each run is compared with the bandwidth of its own minute.
+// does: the first pass over a freshly mapped model pays its page faults and cold caches). Also the
+// bytes of weights a generated token reads, for the memory-bandwidth roofline, and (when asked) the
+// memory read bandwidth probed right after each repetition, so that each run is compared with the
+// bandwidth of its own minute.
 // Thread: one caller; kernels use the given pool.
 #pragma once
 
@@ -23,7 +24,7 @@ struct EngineBenchOptions {
     int32_t n_prompt = 128;  // 0: skip prompt processing
     int32_t n_gen = 64;      // 0: skip generation
     int32_t repetitions = 3;
-    bool warmup = true;  // one uncounted prompt and one generated token first
+    bool warmup = true;            // one uncounted prompt and one generated token first
     uint64_t seed = 1;             // prompt token ids
     bool probe_bandwidth = false;  // fills EngineBenchResult::read_bandwidth
     kernels::BandwidthOptions bandwidth;

@@ -1,9 +1,10 @@
 // CpuFeatures: the x86 SIMD extensions this CPU has and the OS has enabled.
 //
-// detect_cpu_features() reads cpuid (leaf 1 and leaf 7, subleaves 0 and 1) and, when the OS uses XSAVE, XCR0 via
-// xgetbv: an extension is only usable when the CPU has it *and* the OS saves its registers
-// (YMM state for AVX/AVX2, opmask and ZMM state for AVX-512). On non-x86 builds everything is
-// false. `glmserve inspect` prints to_string(); dispatch.cpp picks a kernel table from it.
+// detect_cpu_features() reads cpuid (leaf 1 and leaf 7, subleaves 0 and 1) and, when the OS uses
+// XSAVE, XCR0 via xgetbv: an extension is only usable when the CPU has it *and* the OS saves its
+// registers (YMM state for AVX/AVX2, opmask and ZMM state for AVX-512). On non-x86 builds
+// everything is false. `glmserve inspect` prints to_string(); dispatch.cpp picks a kernel table
+// from it.
 // Thread: detect_cpu_features() is pure (cpuid is read fresh each call; callers cache).
 #pragma once
 

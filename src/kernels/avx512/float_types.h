@@ -5,9 +5,10 @@
 // Guarantees, tested against kernels/ref/float_types.cpp as the AVX2 ones are: each product is
 // formed exactly inside an FMA (BF16 with AVX512_BF16: a vdpbf16ps, whose bf16 products are exact
 // too) and summed in float lanes (one 16-lane accumulator per pair, one instruction per 16 (32)
-// elements in index order, the last partial vector zero-filled, a fixed horizontal sum), so vec_dot differs from ref by float summation rounding only, within the AVX2 kernels'
-// bound; vec_dot_rows and vec_dot_tile equal this file's vec_dot bit for bit for every shape. They
-// are not the AVX2 kernels' bits (another summation order): a process uses one table throughout.
+// elements in index order, the last partial vector zero-filled, a fixed horizontal sum), so vec_dot
+// differs from ref by float summation rounding only, within the AVX2 kernels' bound; vec_dot_rows
+// and vec_dot_tile equal this file's vec_dot bit for bit for every shape. They are not the AVX2
+// kernels' bits (another summation order): a process uses one table throughout.
 // Only called through the KernelTable; the CPU must have the avx512 level, which dispatch checks.
 // Thread: pure functions over caller-owned buffers.
 #pragma once
