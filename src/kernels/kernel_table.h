@@ -88,6 +88,10 @@ struct TypeKernels {
     PackedGroupBytesFn packed_group_bytes = nullptr;
     PackRowsFn pack_rows = nullptr;
     VecDotPackedFn vec_dot_packed = nullptr;
+    // Optional, only with the packed layout: two adjacent groups (2·kPackRows rows, the second
+    // packed_group_bytes(n) after the first) per call, out[c * out_stride + r] for r < 16, each
+    // equal to vec_dot_packed's bit for bit. Where one vector holds both groups (AVX-512).
+    VecDotPackedFn vec_dot_packed_pair = nullptr;
     // Optional, both or neither; only with the packed layout.
     ActSuffixBytesFn act_suffix_bytes = nullptr;
     WriteActSuffixFn write_act_suffix = nullptr;

@@ -16,7 +16,8 @@
 //   3. Within a chunk, tokens go in tiles of kMaxActRows (vec_dot_tile: of the type's
 //      tile_tokens). Rows of a packed weight (groups of
 //      kPackRows interleaved rows, WeightMatrix::packed) go a group at a time through
-//      vec_dot_packed, which keeps one row per SIMD lane. Otherwise, with vec_dot_tile, the
+//      vec_dot_packed, which keeps one row per SIMD lane (two groups at a time through
+//      vec_dot_packed_pair where the table has one). Otherwise, with vec_dot_tile, the
 //      chunk's rows go in groups of kMaxWeightRows and each (row group, token tile) is one call:
 //      a weight block is unpacked once for the whole token tile and an activation block loaded
 //      once for the whole row group (a 1-token GEMV too gets several rows per call, so their
@@ -84,6 +85,7 @@ struct JobPlan {
     // Rows [0, n_packed_rows) also as kPackRows-row groups of group_bytes (the table's
     // packed_group_bytes; when set, preferred).
     VecDotPackedFn vec_dot_packed = nullptr;
+    VecDotPackedFn vec_dot_packed_pair = nullptr;  // optional, with vec_dot_packed
     const uint8_t* packed = nullptr;
     uint64_t group_bytes = 0;
     int64_t n_packed_rows = 0;
@@ -184,6 +186,7 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
         GS_CHECK(p.tile_tokens >= 1 && p.tile_tokens <= kMaxActRows);
         if (uses_packed(wk, *job.w)) {
             p.vec_dot_packed = wk.vec_dot_packed;
+            p.vec_dot_packed_pair = wk.vec_dot_packed_pair;
             p.packed = static_cast<const uint8_t*>(job.w->packed);
             p.group_bytes = wk.packed_group_bytes(plan.n_in);
             p.n_packed_rows = job.w->n_out / kPackRows * kPackRows;
@@ -224,18 +227,21 @@ void compute_chunk_tiles(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64
 }
 
 // Step 3 on packed groups: y[t][o] for every token t and o in [o_begin, o_end), which lie in
-// whole groups (o_begin is a multiple of kOutputsPerChunk, hence of kPackRows). A group's
-// weights stay in cache across the token tiles; outputs go straight into y's rows.
+// whole groups (o_begin is a multiple of kOutputsPerChunk, hence of kPackRows). Two groups per
+// call where the table has a pair kernel and two remain. A group's weights stay in cache across
+// the token tiles; outputs go straight into y's rows.
 void compute_packed_groups(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64_t o_begin,
                            int64_t o_end) {
-    for (int64_t o = o_begin; o < o_end; o += kPackRows) {
+    for (int64_t o = o_begin; o < o_end;) {
+        const bool pair = p.vec_dot_packed_pair != nullptr && o + 2 * kPackRows <= o_end;
+        const VecDotPackedFn kernel = pair ? p.vec_dot_packed_pair : p.vec_dot_packed;
         const uint8_t* group = p.packed + static_cast<uint64_t>(o / kPackRows) * p.group_bytes;
         for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxActRows) {
             const int n_act = static_cast<int>(std::min<int64_t>(kMaxActRows, n_tokens - t0));
-            p.vec_dot_packed(n_in, group, p.act + static_cast<uint64_t>(t0) * p.act_row_bytes,
-                             p.act_row_bytes, n_act, p.y + t0 * p.n_out + o,
-                             static_cast<size_t>(p.n_out));
+            kernel(n_in, group, p.act + static_cast<uint64_t>(t0) * p.act_row_bytes,
+                   p.act_row_bytes, n_act, p.y + t0 * p.n_out + o, static_cast<size_t>(p.n_out));
         }
+        o += pair ? 2 * kPackRows : kPackRows;
     }
 }
 

@@ -6,6 +6,7 @@
 #include "kernels/avx2/q_legacy.h"
 #include "kernels/avx2/vector_ops.h"
 #include "kernels/avx512/float_types.h"
+#include "kernels/avx512/packed_pairs.h"
 #include "kernels/avx512/packed_vnni.h"
 #include "kernels/cpu_features.h"
 
@@ -31,6 +32,7 @@ const KernelTable& avx512_kernels() {
         t.name = "avx512";
         avx512::add_float_kernels(t, detect_cpu_features().avx512bf16);
         avx512::add_vnni_packed_kernels(t);
+        avx512::add_packed_pair_kernels(t);
         return t;
     }();
     return table;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kernels/avx512/float_types.h"
+#include "kernels/avx512/packed_pairs.h"
 #include "kernels/avx512/packed_vnni.h"
 #include "kernels/kernel_table.h"
 #include "kernels/simd_tables.h"
@@ -17,6 +18,7 @@ inline const KernelTable& avx512_emulated_kernels() {
         t.name = "avx512_emulated";
         avx512_emulated::add_float_kernels(t, /*bf16_pairs=*/true);
         avx512_emulated::add_vnni_packed_kernels(t);
+        avx512_emulated::add_packed_pair_kernels(t);
         return t;
     }();
     return table;

@@ -1,6 +1,7 @@
 // Tests of the row-interleaved kernels (src/kernels/avx2/packed.cpp, packed_q4_k.cpp, and the
-// AVX-512 VNNI ones of src/kernels/avx512/packed_vnni.cpp): every lane of vec_dot_packed must
-// equal the row-major vec_dot of the same table bit for bit (what keeps a model's logits the
+// AVX-512 VNNI ones of src/kernels/avx512/packed_vnni.cpp and packed_pairs.cpp): every lane of
+// vec_dot_packed (and of vec_dot_packed_pair, over two groups) must equal the row-major vec_dot
+// of the same table bit for bit (what keeps a model's logits the
 // same with packed weights), for every token count, several row lengths, random and extreme
 // data; packing must fill exactly packed_group_bytes (and move bytes only where the layout adds
 // none); and matmul with a packed copy must equal matmul without one, tail rows (n_out not a
@@ -109,6 +110,48 @@ std::vector<uint8_t> with_suffix(const KernelTable& table, T type, int64_t n,
     return out;
 }
 
+// The pair kernel on two adjacent groups: `rows` packed, then the same rows in reverse order
+// (so that the two halves of a vector hold different rows), every (row, token) against vec_dot
+// bit for bit, nothing written outside the 16 rows × n_act tokens.
+void expect_pair_matches_vec_dot(const KernelTable& table, T type, int64_t n,
+                                 const std::vector<uint8_t>& rows,
+                                 const std::vector<uint8_t>& acts) {
+    const uint64_t row_bytes = bytes_of_row(type, n);
+    const uint64_t act_bytes = bytes_of_row(table[type].vec_dot_type, n);
+    const uint64_t group_bytes = table[type].packed_group_bytes(n);
+    std::vector<uint8_t> reversed(rows.size());
+    for (int r = 0; r < kPackRows; ++r) {
+        std::memcpy(reversed.data() + r * row_bytes, rows.data() + (kPackRows - 1 - r) * row_bytes,
+                    row_bytes);
+    }
+    std::vector<uint8_t> groups(2 * group_bytes);
+    table[type].pack_rows(n, rows.data(), row_bytes, groups.data());
+    table[type].pack_rows(n, reversed.data(), row_bytes, groups.data() + group_bytes);
+    uint64_t stride = 0;
+    const std::vector<uint8_t> packed_acts = with_suffix(table, type, n, acts, act_bytes, stride);
+    for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
+        constexpr size_t kStride = 2 * kPackRows + 3;
+        std::vector<float> out(kStride * kMaxActRows, -7.0f);
+        table[type].vec_dot_packed_pair(n, groups.data(), packed_acts.data(), stride, n_act,
+                                        out.data(), kStride);
+        for (int c = 0; c < kMaxActRows; ++c) {
+            for (size_t r = 0; r < kStride; ++r) {
+                const float got = out[c * kStride + r];
+                if (c >= n_act || r >= static_cast<size_t>(2 * kPackRows)) {
+                    EXPECT_EQ(got, -7.0f) << "pair wrote outside row " << r << " token " << c;
+                    continue;
+                }
+                const size_t row = r < kPackRows ? r : 2 * kPackRows - 1 - r;
+                const float want = table[type].vec_dot(n, rows.data() + row * row_bytes,
+                                                       acts.data() + c * act_bytes);
+                EXPECT_EQ(std::memcmp(&got, &want, sizeof(float)), 0)
+                    << "pair: n " << n << " n_act " << n_act << " row " << r << " token " << c
+                    << ": " << got << " vs " << want;
+            }
+        }
+    }
+}
+
 // Every (row, token) of one group against vec_dot, bit for bit, for 1..kMaxActRows tokens.
 void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
                                   const std::vector<uint8_t>& rows,
@@ -156,6 +199,8 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
             }
         }
     }
+    if (table[type].vec_dot_packed_pair != nullptr)
+        expect_pair_matches_vec_dot(table, type, n, rows, acts);
 }
 
 TEST_P(PackedTest, EveryLaneEqualsVecDotBitForBit) {
