@@ -51,18 +51,38 @@ std::string compare_type(TensorType type, const KernelTable& candidate,
         if (ref.write_act_suffix != nullptr) ref.write_act_suffix(kN, act, act + act_bytes);
     }
 
-    std::vector<float> want(kPackRows * kMaxActRows), got(want.size());
+    // The pair kernel reads two adjacent groups: this one, then the rows in reverse order.
+    const uint64_t group_bytes = group.size();
+    std::vector<uint8_t> reversed(rows.size());
+    for (int r = 0; r < kPackRows; ++r) {
+        std::memcpy(reversed.data() + r * row_bytes, rows.data() + (kPackRows - 1 - r) * row_bytes,
+                    row_bytes);
+    }
+    group.resize(2 * group_bytes);
+    ref.pack_rows(kN, reversed.data(), row_bytes, group.data() + group_bytes);
+
+    constexpr int kRows = 2 * kPackRows;  // outputs per token: both groups
+    std::vector<float> want(kRows * kMaxActRows), got(want.size());
     for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
-        ref.vec_dot_packed(kN, group.data(), acts.data(), stride, n_act, want.data(), kPackRows);
-        candidate[type].vec_dot_packed(kN, group.data(), acts.data(), stride, n_act, got.data(),
-                                       kPackRows);
-        for (int i = 0; i < n_act * kPackRows; ++i) {
+        for (int g = 0; g < 2; ++g) {
+            ref.vec_dot_packed(kN, group.data() + g * group_bytes, acts.data(), stride, n_act,
+                               want.data() + g * kPackRows, kRows);
+        }
+        if (candidate[type].vec_dot_packed_pair != nullptr) {
+            candidate[type].vec_dot_packed_pair(kN, group.data(), acts.data(), stride, n_act,
+                                                got.data(), kRows);
+        } else {
+            for (int g = 0; g < 2; ++g) {
+                candidate[type].vec_dot_packed(kN, group.data() + g * group_bytes, acts.data(),
+                                               stride, n_act, got.data() + g * kPackRows, kRows);
+            }
+        }
+        for (int i = 0; i < n_act * kRows; ++i) {
             if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
                 return std::string(gguf::tensor_type_name(type)) + ", n_act " +
-                       std::to_string(n_act) + ": row " + std::to_string(i % kPackRows) +
-                       " token " + std::to_string(i / kPackRows) + " gave " +
-                       std::to_string(got[i]) + " where the reference gave " +
-                       std::to_string(want[i]);
+                       std::to_string(n_act) + ": row " + std::to_string(i % kRows) + " token " +
+                       std::to_string(i / kRows) + " gave " + std::to_string(got[i]) +
+                       " where the reference gave " + std::to_string(want[i]);
             }
         }
     }

@@ -14,10 +14,11 @@
 
 namespace glmserve::kernels {
 
-// Runs the packed dot products (vec_dot_packed) of every type that both tables pack the same way
-// (the same pack_rows) on seeded weights and activations, 1..kMaxActRows tokens, and compares
-// the results bit for bit. Returns "" when all agree, else what differed first ("Q4_0, n_act 3:
-// row 5 token 2 gave 1.250000 where the reference gave 1.500000").
+// Runs the packed dot products (the candidate's vec_dot_packed_pair where it has one, else
+// vec_dot_packed, over two groups) of every type that both tables pack the same way (the same
+// pack_rows) on seeded weights and activations, 1..kMaxActRows tokens, and compares the results
+// with the reference's vec_dot_packed bit for bit. Returns "" when all agree, else what differed
+// first ("Q4_0, n_act 3: row 5 token 2 gave 1.250000 where the reference gave 1.500000").
 std::string packed_kernels_mismatch(const KernelTable& candidate, const KernelTable& reference);
 
 }  // namespace glmserve::kernels
