@@ -1,5 +1,5 @@
-// AVX-512 VNNI dot products over two adjacent groups of row-interleaved Q8_0, Q4_0 or Q5_0 rows
-// (see packed_pairs.h).
+// AVX-512 VNNI dot products over two adjacent groups of row-interleaved rows (see
+// packed_pairs.h).
 //
 // Why pairs: packed_vnni.cpp's kernels are 256-bit, one group of 8 rows per vector. A CPU that
 // executes 512-bit instructions at full width (Zen 5) does twice the multiply-adds per
@@ -10,8 +10,9 @@
 //
 // The arithmetic per lane is packed_vnni.cpp's, so the results are the AVX2 kernels' bit for
 // bit: per block the exact int32 sum S (Q8_0: Σ (q_w + 128)·q_a from -128·Σ q_a; Q4_0, Q5_0: Σ
-// q·q_a from the suffix word's -offset·Σ q_a), then A = fma(d_w·d_a, S, A) with d_a from the
-// activation suffix.
+// q·q_a from the suffix word's -offset·Σ q_a; Q4_1, Q5_1: from 0), then the block's float step
+// (A = fma(d_w·d_a, S, A), and for the min formats A = fma(m_w, s_a, A)); Q4_K and Q5_K per
+// sub-block, with the super-block step of packed_formats.h. Q6_K keeps the single-group kernel.
 //
 // Built twice like packed_vnni.cpp: natively, and with SIMDe for the kernels test, where the
 // int-to-float and half-to-float conversions, which SIMDe lacks at 512 bits, go through two
@@ -36,6 +37,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "kernels/avx2/packed_common.h"
 #include "kernels/avx2/packed_formats.h"
@@ -50,10 +52,13 @@ using avx2::detail::kScalesBytes;
 using avx2::detail::kSuffixBlockBytes;
 using avx2::detail::kSuffixScaleOffset;
 using avx2::detail::load_32_bytes;
+using avx2::detail::load_half;
 using avx2::detail::load_row_scales;
 using avx2::detail::prefetch;
 using avx2::detail::Q4_0Group;
+using avx2::detail::Q4_1Group;
 using avx2::detail::Q5_0Group;
+using avx2::detail::Q5_1Group;
 using avx2::detail::Q8_0Group;
 using avx2::detail::suffix_of;
 
@@ -89,6 +94,11 @@ inline __m512 load_pair_scales(const uint8_t* first, const uint8_t* second) {
 #endif
 }
 
+// Two groups' 8-lane int vectors as one: first's lanes 0-7, second's 8-15.
+inline __m512i join_lanes(__m256i first, __m256i second) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(first), second, 1);
+}
+
 inline __m512 to_float(__m512i v) {
 #if defined(GLMSERVE_EMULATE_AVX512)
     return join(_mm256_cvtepi32_ps(_mm512_castsi512_si256(v)),
@@ -119,8 +129,9 @@ struct Q8_0PairSums {
     }
 };
 
-// Q4_0 and Q5_0 block sums (PairBody's Sums): the suffix word's -offset·Σ q_a (doubled for
-// Q5_0), plus Σ q·q_a over both halves of the block, as packed_vnni.cpp's NibbleSums.
+// The nibble formats' block sums (PairBody's Sums): the suffix word's -offset·Σ q_a (doubled for
+// Q5_0; 0 for Q4_1 and Q5_1, whose min enters the float step), plus Σ q·q_a over both halves of
+// the block, as packed_vnni.cpp's NibbleSums.
 template <class F>
 struct NibblePairSums {
     template <int C>
@@ -134,8 +145,12 @@ struct NibblePairSums {
         }
 #pragma GCC unroll 4
         for (int c = 0; c < C; ++c) {
-            const __m512i word = broadcast_word(sb + c * a_stride);
-            s[c] = F::kHighBits ? _mm512_add_epi32(word, word) : word;
+            if constexpr (F::kHasMin) {
+                s[c] = _mm512_setzero_si512();
+            } else {
+                const __m512i word = broadcast_word(sb + c * a_stride);
+                s[c] = F::kHighBits ? _mm512_add_epi32(word, word) : word;
+            }
         }
         add_half<C, 0>(first, second, ab, a_stride, plane_lo, s);
         add_half<C, 1>(first, second, ab, a_stride, plane, s);
@@ -155,8 +170,8 @@ struct NibblePairSums {
             if constexpr (kHalf == 1) w = _mm512_srli_epi16(w, 4);
             w = _mm512_and_si512(w, low_nibbles);
             if constexpr (F::kHighBits) {
-                const __m512i high = _mm512_and_si512(_mm512_srli_epi16(bits, k),
-                                                      _mm512_set1_epi8(0x10));
+                const __m512i high =
+                    _mm512_and_si512(_mm512_srli_epi16(bits, k), _mm512_set1_epi8(0x10));
                 w = _mm512_or_si512(w, high);
             }
 #pragma GCC unroll 4
@@ -177,7 +192,7 @@ struct PairBody {
         static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
                         float* out, size_t out_stride) {
             const int64_t group_bytes = n / kQK * F::kBlockBytes;
-            const uint8_t* suffix = suffix_of(a, n);
+            const uint8_t* suffix = F::kHasMin ? nullptr : suffix_of(a, n);
             __m512 acc[C];
 #pragma GCC unroll 4
             for (__m512& v : acc) v = _mm512_setzero_ps();
@@ -188,21 +203,158 @@ struct PairBody {
                     prefetch(first + F::kPrefetchAhead + 64 * line);
                     prefetch(second + F::kPrefetchAhead + 64 * line);
                 }
-                const uint8_t* ab = a + b * sizeof(BlockQ8_0);
-                const uint8_t* sb = suffix + b * kSuffixBlockBytes;
+                const uint8_t* ab = a + b * sizeof(typename F::Act);
+                const uint8_t* sb = F::kHasMin ? nullptr : suffix + b * kSuffixBlockBytes;
                 __m512i s[C];
                 Sums::template block_sums<C>(first, second, ab, sb, a_stride, s);
                 const __m512 d_w = load_pair_scales(first, second);
+                if constexpr (F::kHasMin) {
+                    // accumulate_min_block's order: A = fma(d_w·d_a, S, A), A = fma(m_w, s_a, A).
+                    const __m512 m_w =
+                        load_pair_scales(first + kScalesBytes, second + kScalesBytes);
 #pragma GCC unroll 4
-                for (int c = 0; c < C; ++c) {
-                    float d_a = 0;
-                    std::memcpy(&d_a, sb + c * a_stride + kSuffixScaleOffset, sizeof(d_a));
-                    const __m512 scale = _mm512_mul_ps(d_w, _mm512_set1_ps(d_a));
-                    acc[c] = _mm512_fmadd_ps(scale, to_float(s[c]), acc[c]);
+                    for (int c = 0; c < C; ++c) {
+                        const uint8_t* act = ab + c * a_stride;
+                        const __m512 d = _mm512_mul_ps(
+                            d_w, _mm512_set1_ps(load_half(act + offsetof(BlockQ8_1, d))));
+                        acc[c] = _mm512_fmadd_ps(d, to_float(s[c]), acc[c]);
+                        acc[c] = _mm512_fmadd_ps(
+                            m_w, _mm512_set1_ps(load_half(act + offsetof(BlockQ8_1, s))), acc[c]);
+                    }
+                } else {
+#pragma GCC unroll 4
+                    for (int c = 0; c < C; ++c) {
+                        float d_a = 0;
+                        std::memcpy(&d_a, sb + c * a_stride + kSuffixScaleOffset, sizeof(d_a));
+                        const __m512 scale = _mm512_mul_ps(d_w, _mm512_set1_ps(d_a));
+                        acc[c] = _mm512_fmadd_ps(scale, to_float(s[c]), acc[c]);
+                    }
                 }
             }
 #pragma GCC unroll 4
             for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + c * out_stride, acc[c]);
+        }
+    };
+};
+
+// Q4_K and Q5_K (q4_k's layout, packed_q4_k.cpp): per super-block isum = Σ_j sc_j·S_j over the
+// 8 sub-blocks, then packed_formats.h's float step with the mins, lane by lane as there.
+namespace q4_k = avx2::detail::q4_k;
+
+// Weight chunk (chunk, k) of both groups as unsigned bytes, as q4_k::quant_chunk: the low
+// (sub-block 2·chunk) or high (kHigh: 2·chunk + 1) nibbles, and for Q5_K qh bit 2·chunk + kHigh
+// moved to 0x10.
+template <class F, int kChunk, int kHigh>
+inline __m512i k_quant_chunk(const uint8_t* first, const uint8_t* second, int k) {
+    const size_t at = q4_k::kQuantsOffset + 32 * static_cast<size_t>(8 * kChunk + k);
+    __m512i w = load_pair(first + at, second + at);
+    if constexpr (kHigh == 1) w = _mm512_srli_epi16(w, 4);
+    w = _mm512_and_si512(w, _mm512_set1_epi8(0x0F));
+    if constexpr (F::kHighBits) {
+        const size_t qh_at = F::kQhOffset + 32 * static_cast<size_t>(k);
+        const __m512i qh = load_pair(first + qh_at, second + qh_at);
+        constexpr int kBit = 2 * kChunk + kHigh;
+        __m512i moved = qh;
+        if constexpr (kBit < 4) moved = _mm512_slli_epi16(qh, 4 - kBit);
+        if constexpr (kBit > 4) moved = _mm512_srli_epi16(qh, kBit - 4);
+        w = _mm512_or_si512(w, _mm512_and_si512(moved, _mm512_set1_epi8(0x10)));
+    }
+    return w;
+}
+
+// isum[c] += sc_j·S_j for sub-block j = 2·kChunk + kHigh of both groups.
+template <class F, int C, int kChunk, int kHigh>
+inline void add_k_sub_block(const uint8_t* first, const uint8_t* second, const uint8_t* ab,
+                            size_t a_stride, __m512i (&isum)[C]) {
+    constexpr int j = 2 * kChunk + kHigh;
+    const auto scales = [](const uint8_t* g) {
+        return _mm256_cvtepu8_epi32(
+            _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g + q4_k::kScOffset + kPackRows * j)));
+    };
+    const __m512i sc = join_lanes(scales(first), scales(second));
+    __m512i s[C];
+#pragma GCC unroll 4
+    for (__m512i& v : s) v = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+        const __m512i w = k_quant_chunk<F, kChunk, kHigh>(first, second, k);
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            const size_t q_a = offsetof(BlockQ8_K, qs) + 64 * kChunk + 32 * kHigh + 4 * k;
+            s[c] = _mm512_dpbusd_epi32(s[c], w, broadcast_word(ab + c * a_stride + q_a));
+        }
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(s[c], sc));
+}
+
+// C tokens (1..4) against the two Q4_K or Q5_K groups at `group` (a for_tokens kernel).
+template <class F>
+struct KPairBody {
+    template <int C>
+    struct Tokens {
+        static void run(int64_t n, const uint8_t* group, const uint8_t* a, size_t a_stride,
+                        float* out, size_t out_stride) {
+            const int64_t group_bytes = n / kQKK * static_cast<int64_t>(F::kBlockBytes);
+            __m512 sum[C];
+#pragma GCC unroll 4
+            for (__m512& v : sum) v = _mm512_setzero_ps();
+            for (int64_t b = 0; b < n / kQKK; ++b) {
+                const uint8_t* first = group + b * F::kBlockBytes;
+                const uint8_t* second = first + group_bytes;
+                const uint8_t* ab = a + b * sizeof(BlockQ8_K);
+                __m512i isum[C];
+#pragma GCC unroll 4
+                for (__m512i& v : isum) v = _mm512_setzero_si512();
+                // The chunk as a constant: Q5_K's qh shifts are immediates (see q4_k's
+                // SuperBlockBody), and the prefetches go out one chunk at a time, two blocks
+                // ahead, as there.
+                [&]<int... kChunk>(std::integer_sequence<int, kChunk...>) {
+                    (
+                        [&] {
+                            prefetch_k_chunk(first, kChunk);
+                            prefetch_k_chunk(second, kChunk);
+                            asm volatile("" ::: "memory");
+                            add_k_sub_block<F, C, kChunk, 0>(first, second, ab, a_stride, isum);
+                            add_k_sub_block<F, C, kChunk, 1>(first, second, ab, a_stride, isum);
+                        }(),
+                        ...);
+                }
+                (std::make_integer_sequence<int, 4>{});
+                accumulate(sum, first, second, ab, a_stride, isum);
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + c * out_stride, sum[c]);
+        }
+
+        static void prefetch_k_chunk(const uint8_t* gb, int chunk) {
+            constexpr int kLines = (F::kBlockBytes / 4 + 63) / 64;
+            const uint8_t* ahead = gb + 2 * F::kBlockBytes + 64 * kLines * chunk;
+            for (int line = 0; line < kLines; ++line) prefetch(ahead + 64 * line);
+        }
+
+        // q4_k::accumulate_super_block for 16 rows: sum += (d·d_a)·isum - (dmin·d_a)·msum,
+        // unfused, msum from each group's mins by the AVX2 helper.
+        static void accumulate(__m512 (&sum)[C], const uint8_t* first, const uint8_t* second,
+                               const uint8_t* ab, size_t a_stride, const __m512i (&isum)[C]) {
+            __m256i m_first[4], m_second[4];
+            q4_k::load_min_pairs(first, m_first);
+            q4_k::load_min_pairs(second, m_second);
+            const __m512 d_w = load_pair_scales(first, second);
+            const __m512 dmin_w =
+                load_pair_scales(first + q4_k::kDminOffset, second + q4_k::kDminOffset);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                const uint8_t* act = ab + c * a_stride;
+                float d_a = 0.0f;
+                std::memcpy(&d_a, act + offsetof(BlockQ8_K, d), sizeof(d_a));
+                const __m512 da = _mm512_set1_ps(d_a);
+                const __m512i msum =
+                    join_lanes(q4_k::min_sum(m_first, act), q4_k::min_sum(m_second, act));
+                const __m512 scaled = _mm512_mul_ps(_mm512_mul_ps(d_w, da), to_float(isum[c]));
+                const __m512 mins = _mm512_mul_ps(_mm512_mul_ps(dmin_w, da), to_float(msum));
+                sum[c] = _mm512_add_ps(sum[c], _mm512_sub_ps(scaled, mins));
+            }
         }
     };
 };
@@ -216,6 +368,12 @@ void add_packed_pair_kernels(KernelTable& t) {
         for_tokens<4, PairBody<Q4_0Group, NibblePairSums<Q4_0Group>>::Tokens>;
     t[TensorType::Q5_0].vec_dot_packed_pair =
         for_tokens<4, PairBody<Q5_0Group, NibblePairSums<Q5_0Group>>::Tokens>;
+    t[TensorType::Q4_1].vec_dot_packed_pair =
+        for_tokens<4, PairBody<Q4_1Group, NibblePairSums<Q4_1Group>>::Tokens>;
+    t[TensorType::Q5_1].vec_dot_packed_pair =
+        for_tokens<4, PairBody<Q5_1Group, NibblePairSums<Q5_1Group>>::Tokens>;
+    t[TensorType::Q4_K].vec_dot_packed_pair = for_tokens<4, KPairBody<q4_k::Q4KGroup>::Tokens>;
+    t[TensorType::Q5_K].vec_dot_packed_pair = for_tokens<4, KPairBody<q4_k::Q5KGroup>::Tokens>;
 }
 
 }  // namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE
