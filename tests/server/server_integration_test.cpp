@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -365,13 +366,17 @@ TEST_F(ServerIntegrationTest, MetricsAndRequestCountsByRoute) {
     start();
     ASSERT_EQ(post("/v1/completions", completion(2, 1, false))->status, 200);
     ASSERT_EQ(post("/v1/completions", "{bad json")->status, 400);
-    const std::string text = metrics();
-    EXPECT_EQ(
-        metric_value(text, R"(glmserve_http_requests_total{route="/v1/completions",code="200"})"),
-        1);
-    EXPECT_EQ(
-        metric_value(text, R"(glmserve_http_requests_total{route="/v1/completions",code="400"})"),
-        1);
+    const std::string ok = R"(glmserve_http_requests_total{route="/v1/completions",code="200"})";
+    const std::string bad = R"(glmserve_http_requests_total{route="/v1/completions",code="400"})";
+    // A request is counted right after its answer goes out, by the thread that sent it, so a
+    // scrape can arrive a moment before that: poll briefly.
+    std::string text = metrics();
+    for (int i = 0; i < 200 && !(metric_value(text, ok) && metric_value(text, bad)); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        text = metrics();
+    }
+    EXPECT_EQ(metric_value(text, ok), 1);
+    EXPECT_EQ(metric_value(text, bad), 1);
     EXPECT_EQ(metric_value(text, R"(glmserve_inferences_total{reason="length"})"), 1);
     EXPECT_GT(metric_value(text, "glmserve_process_resident_memory_bytes").value_or(0), 0);
     EXPECT_GT(metric_value(text, "glmserve_kv_pool_bytes").value_or(0), 0);
