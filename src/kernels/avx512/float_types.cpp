@@ -13,20 +13,11 @@
 // Thread: pure functions.
 #include "kernels/avx512/float_types.h"
 
-#if defined(GLMSERVE_EMULATE_AVX512)
-#define SIMDE_ENABLE_NATIVE_ALIASES
-#include <simde/x86/avx512.h>
-#define GLMSERVE_AVX512_NAMESPACE avx512_emulated
-#else
-// GCC 12 warns that the "undefined" passthrough vectors inside the unmasked AVX-512 intrinsics
-// are used uninitialized (GCC bug 105593, fixed in 13); they are never read.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#define GLMSERVE_AVX512_NAMESPACE avx512
-#endif
+// Before any header that includes <immintrin.h> itself: intrinsics.h silences GCC 12's false
+// warnings from inside it.
+// clang-format off
+#include "kernels/avx512/intrinsics.h"
+// clang-format on
 
 #include <cstddef>
 #include <cstdint>
@@ -62,13 +53,6 @@ inline float hsum(__m512 v) {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
-
-#if defined(GLMSERVE_EMULATE_AVX512)
-// SIMDe has no 512-bit half or 16-bit widening conversions: convert two halves with AVX2.
-inline __m512 join(__m256 low, __m256 high) {
-    return _mm512_insertf32x8(_mm512_castps256_ps512(low), high, 1);
-}
-#endif
 
 inline void prefetch_ahead(const void* p) {
     _mm_prefetch(static_cast<const char*>(p) + kPrefetchBytes, _MM_HINT_T0);

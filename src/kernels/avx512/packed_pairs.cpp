@@ -20,20 +20,11 @@
 // Thread: pure functions.
 #include "kernels/avx512/packed_pairs.h"
 
-#if defined(GLMSERVE_EMULATE_AVX512)
-#define SIMDE_ENABLE_NATIVE_ALIASES
-#include <simde/x86/avx512.h>
-#define GLMSERVE_AVX512_NAMESPACE avx512_emulated
-#else
-// GCC 12 warns about the "undefined" passthrough vectors of unmasked AVX-512 intrinsics (GCC bug
-// 105593, fixed in 13); they are never read.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#define GLMSERVE_AVX512_NAMESPACE avx512
-#endif
+// Before any header that includes <immintrin.h> itself: intrinsics.h silences GCC 12's false
+// warnings from inside it.
+// clang-format off
+#include "kernels/avx512/intrinsics.h"
+// clang-format on
 
 #include <cstddef>
 #include <cstring>
@@ -65,8 +56,7 @@ using avx2::detail::suffix_of;
 // The 32 bytes at `first` (group g's) in the low half, those at `second` (group g + 1's) in the
 // high half.
 inline __m512i load_pair(const uint8_t* first, const uint8_t* second) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(load_32_bytes(first)), load_32_bytes(second),
-                              1);
+    return join(load_32_bytes(first), load_32_bytes(second));
 }
 
 // The 4 bytes at p in every 32-bit lane.
@@ -75,12 +65,6 @@ inline __m512i broadcast_word(const uint8_t* p) {
     std::memcpy(&word, p, sizeof(word));
     return _mm512_set1_epi32(word);
 }
-
-#if defined(GLMSERVE_EMULATE_AVX512)
-inline __m512 join(__m256 low, __m256 high) {
-    return _mm512_insertf32x8(_mm512_castps256_ps512(low), high, 1);
-}
-#endif
 
 // The 16 rows' fp16 scales of both group blocks as floats, lane r = row r.
 inline __m512 load_pair_scales(const uint8_t* first, const uint8_t* second) {
@@ -92,11 +76,6 @@ inline __m512 load_pair_scales(const uint8_t* first, const uint8_t* second) {
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(second)), 1);
     return _mm512_cvtph_ps(halves);
 #endif
-}
-
-// Two groups' 8-lane int vectors as one: first's lanes 0-7, second's 8-15.
-inline __m512i join_lanes(__m256i first, __m256i second) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(first), second, 1);
 }
 
 inline __m512 to_float(__m512i v) {
@@ -271,7 +250,7 @@ inline void add_k_sub_block(const uint8_t* first, const uint8_t* second, const u
         return _mm256_cvtepu8_epi32(
             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(g + q4_k::kScOffset + kPackRows * j)));
     };
-    const __m512i sc = join_lanes(scales(first), scales(second));
+    const __m512i sc = join(scales(first), scales(second));
     __m512i s[C];
 #pragma GCC unroll 4
     for (__m512i& v : s) v = _mm512_setzero_si512();
@@ -350,7 +329,7 @@ struct KPairBody {
                 std::memcpy(&d_a, act + offsetof(BlockQ8_K, d), sizeof(d_a));
                 const __m512 da = _mm512_set1_ps(d_a);
                 const __m512i msum =
-                    join_lanes(q4_k::min_sum(m_first, act), q4_k::min_sum(m_second, act));
+                    join(q4_k::min_sum(m_first, act), q4_k::min_sum(m_second, act));
                 const __m512 scaled = _mm512_mul_ps(_mm512_mul_ps(d_w, da), to_float(isum[c]));
                 const __m512 mins = _mm512_mul_ps(_mm512_mul_ps(dmin_w, da), to_float(msum));
                 sum[c] = _mm512_add_ps(sum[c], _mm512_sub_ps(scaled, mins));

@@ -24,14 +24,11 @@
 // Thread: pure functions.
 #include "kernels/avx512/packed_vnni.h"
 
-#if defined(GLMSERVE_EMULATE_AVX512)
-#define SIMDE_ENABLE_NATIVE_ALIASES
-#include <simde/x86/avx512.h>
-#define GLMSERVE_VNNI_NAMESPACE avx512_emulated
-#else
-#include <immintrin.h>
-#define GLMSERVE_VNNI_NAMESPACE avx512
-#endif
+// Before any header that includes <immintrin.h> itself: intrinsics.h silences GCC 12's false
+// warnings from inside it.
+// clang-format off
+#include "kernels/avx512/intrinsics.h"
+// clang-format on
 
 #include <cstddef>
 
@@ -39,7 +36,7 @@
 #include "kernels/avx2/packed_formats.h"
 #include "kernels/quant_blocks.h"
 
-namespace glmserve::kernels::GLMSERVE_VNNI_NAMESPACE {
+namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE {
 
 namespace {
 
@@ -205,4 +202,4 @@ void add_vnni_packed_kernels(KernelTable& t) {
     t[TensorType::Q6_K].vec_dot_packed = for_tokens<4, q6_k::SuperBlockBody<Q6KSums>::Tokens>;
 }
 
-}  // namespace glmserve::kernels::GLMSERVE_VNNI_NAMESPACE
+}  // namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE
