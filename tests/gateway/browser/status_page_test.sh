@@ -23,29 +23,43 @@ trap cleanup EXIT
 free_port() {  # a port nothing listens on right now
   local p
   for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
+    # Below Linux's ephemeral range (32768 and up): a client socket of a test running beside
+    # this one can hold any port there, and then the bind fails (seen in CI).
+    p=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   return 1
 }
-wait_ok() {  # url, seconds
-  for _ in $(seq $(($2 * 10))); do
-    curl -sf "$1" >/dev/null 2>&1 && return 0
-    sleep 0.1
+
+# launch VAR LOG SECONDS COMMAND...: runs COMMAND (its PORT words replaced by a free port) until
+# http://127.0.0.1:PORT/ready answers 200, on another port if the process dies first (the port
+# was taken between free_port and the bind); sets VAR to the port.
+launch() {
+  local var=$1 log=$2 seconds=$3
+  shift 3
+  for _ in 1 2 3; do
+    local port pid
+    port=$(free_port)
+    "${@//PORT/$port}" >"$log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq $((seconds * 10))); do
+      if curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1; then
+        printf -v "$var" '%s' "$port"
+        return 0
+      fi
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
   done
-  echo "FAIL: $1 never answered 200" >&2
+  echo "FAIL: $* never answered 200 on /ready" >&2
   return 1
 }
 
-replica_port=$(free_port)
-gateway_port=$(free_port)
-"$glmserve" serve --host 127.0.0.1 --port "$replica_port" --threads 1 >"$work/replica.log" 2>&1 &
-pids+=($!)
-wait_ok "http://127.0.0.1:$replica_port/ready" 60
-"$glmserve" gateway --listen "127.0.0.1:$gateway_port" --upstream "http://127.0.0.1:$replica_port" \
-  --policy least_connections >"$work/gateway.log" 2>&1 &
-pids+=($!)
-wait_ok "http://127.0.0.1:$gateway_port/ready" 30
+launch replica_port "$work/replica.log" 60 "$glmserve" serve --host 127.0.0.1 --port PORT \
+  --threads 1
+launch gateway_port "$work/gateway.log" 30 "$glmserve" gateway --listen "127.0.0.1:PORT" \
+  --upstream "http://127.0.0.1:$replica_port" --policy least_connections
 # Some traffic, so that the counters on the page are not all zero.
 for _ in 1 2 3; do
   curl -sf "http://127.0.0.1:$gateway_port/v1/completions" -H 'Content-Type: application/json' \
