@@ -12,7 +12,8 @@
 // bit: per block the exact int32 sum S (Q8_0: Σ (q_w + 128)·q_a from -128·Σ q_a; Q4_0, Q5_0: Σ
 // q·q_a from the suffix word's -offset·Σ q_a; Q4_1, Q5_1: from 0), then the block's float step
 // (A = fma(d_w·d_a, S, A), and for the min formats A = fma(m_w, s_a, A)); Q4_K and Q5_K per
-// sub-block, with the super-block step of packed_formats.h. Q6_K keeps the single-group kernel.
+// sub-block, with the super-block step of packed_formats.h; Q6_K per sub-block with its scales,
+// and ref's float step.
 //
 // Built twice like packed_vnni.cpp: natively, and with SIMDe for the kernels test, where the
 // int-to-float and half-to-float conversions, which SIMDe lacks at 512 bits, go through two
@@ -338,6 +339,112 @@ struct KPairBody {
     };
 };
 
+// Q6_K (q6_k's layout, packed_q6_k.cpp): per super-block isum = q6_k::offset_sum +
+// Σ_g scales[g]·S_g, then ref's float step, lane by lane as packed_vnni.cpp's Q6KSums.
+namespace q6_k = avx2::detail::q6_k;
+
+// q6_k::quant_chunk<k>(g, n, m) of both groups: the unsigned quants q + 32 (0..63).
+template <int k>
+inline __m512i q6_k_quant_chunk(const uint8_t* first, const uint8_t* second, int n, int m) {
+    const size_t ql_at = q6_k::kQlOffset + 32 * static_cast<size_t>(16 * n + 8 * (k % 2) + m);
+    const size_t qh_at = q6_k::kQhOffset + 32 * static_cast<size_t>(8 * n + m);
+    const __m512i ql = load_pair(first + ql_at, second + ql_at);
+    const __m512i qh = load_pair(first + qh_at, second + qh_at);
+    const __m512i low =
+        _mm512_and_si512(k < 2 ? ql : _mm512_srli_epi16(ql, 4), _mm512_set1_epi8(0x0F));
+    __m512i high = qh;
+    if constexpr (k == 0) high = _mm512_slli_epi16(qh, 4);
+    if constexpr (k == 1) high = _mm512_slli_epi16(qh, 2);
+    if constexpr (k == 3) high = _mm512_srli_epi16(qh, 2);
+    return _mm512_or_si512(low, _mm512_and_si512(high, _mm512_set1_epi8(0x30)));
+}
+
+// isum[c] += scales[g]·S_g for sub-blocks g = 8n + 2k (chunks m = 0..3) and g + 1 (m = 4..7)
+// of both groups.
+template <int C, int k>
+inline void add_q6_k_sums(const uint8_t* first, const uint8_t* second, const uint8_t* ab,
+                          size_t a_stride, int n, __m512i (&isum)[C]) {
+    // Lane r = (scales[g], scales[g + 1]) as int16 -> each sign-extended to an int32 lane, on
+    // 256-bit halves (SIMDe has no 512-bit srai_epi32).
+    const __m256i pairs[2] = {q6_k::load_scale_pair(first, 4 * n + k),
+                              q6_k::load_scale_pair(second, 4 * n + k)};
+    const auto low_scale = [](__m256i p) {
+        return _mm256_srai_epi32(_mm256_slli_epi32(p, 16), 16);
+    };
+    const auto high_scale = [](__m256i p) { return _mm256_srai_epi32(p, 16); };
+    const __m512i scales[2] = {join(low_scale(pairs[0]), low_scale(pairs[1])),
+                               join(high_scale(pairs[0]), high_scale(pairs[1]))};
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; ++half) {
+        __m512i s[C];
+#pragma GCC unroll 4
+        for (__m512i& v : s) v = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int m = 4 * half; m < 4 * half + 4; ++m) {
+            const __m512i w = q6_k_quant_chunk<k>(first, second, n, m);
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) {
+                const uint8_t* q_a = ab + c * a_stride + q6_k::act_offset(n, k, m);
+                s[c] = _mm512_dpbusd_epi32(s[c], w, broadcast_word(q_a));
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(s[c], scales[half]));
+        }
+    }
+}
+
+// C tokens (1..4) against the two Q6_K groups at `group` (a for_tokens kernel), in the order
+// of q6_k::SuperBlockBody: the offset term, then the quant sums half a super-block at a time
+// with that half's prefetches, then sum += (d·d_a)·isum, unfused.
+struct Q6KPairBody {
+    template <int C>
+    struct Tokens {
+        static void run(int64_t n_elems, const uint8_t* group, const uint8_t* a, size_t a_stride,
+                        float* out, size_t out_stride) {
+            const int64_t group_bytes =
+                n_elems / kQKK * static_cast<int64_t>(q6_k::kGroupBlockBytes);
+            __m512 sum[C];
+#pragma GCC unroll 4
+            for (__m512& v : sum) v = _mm512_setzero_ps();
+            for (int64_t b = 0; b < n_elems / kQKK; ++b) {
+                const uint8_t* first = group + b * q6_k::kGroupBlockBytes;
+                const uint8_t* second = first + group_bytes;
+                const uint8_t* ab = a + b * sizeof(BlockQ8_K);
+                __m512i isum[C];
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) {
+                    const uint8_t* act = ab + c * a_stride;
+                    isum[c] = join(q6_k::offset_sum(first, act), q6_k::offset_sum(second, act));
+                }
+#pragma GCC unroll 1
+                for (int n = 0; n < 2; ++n) {
+                    const size_t ahead = q6_k::kPrefetchBytes + 64 * q6_k::kPrefetchLines * n;
+                    for (int line = 0; line < q6_k::kPrefetchLines; ++line) {
+                        prefetch(first + ahead + 64 * line);
+                        prefetch(second + ahead + 64 * line);
+                    }
+                    add_q6_k_sums<C, 0>(first, second, ab, a_stride, n, isum);
+                    add_q6_k_sums<C, 1>(first, second, ab, a_stride, n, isum);
+                    add_q6_k_sums<C, 2>(first, second, ab, a_stride, n, isum);
+                    add_q6_k_sums<C, 3>(first, second, ab, a_stride, n, isum);
+                }
+                const __m512 d_w = load_pair_scales(first, second);
+#pragma GCC unroll 4
+                for (int c = 0; c < C; ++c) {
+                    float d_a = 0.0f;
+                    std::memcpy(&d_a, ab + c * a_stride + offsetof(BlockQ8_K, d), sizeof(d_a));
+                    const __m512 scale = _mm512_mul_ps(d_w, _mm512_set1_ps(d_a));
+                    sum[c] = _mm512_add_ps(sum[c], _mm512_mul_ps(scale, to_float(isum[c])));
+                }
+            }
+#pragma GCC unroll 4
+            for (int c = 0; c < C; ++c) _mm512_storeu_ps(out + c * out_stride, sum[c]);
+        }
+    };
+};
+
 }  // namespace
 
 void add_packed_pair_kernels(KernelTable& t) {
@@ -353,6 +460,7 @@ void add_packed_pair_kernels(KernelTable& t) {
         for_tokens<4, PairBody<Q5_1Group, NibblePairSums<Q5_1Group>>::Tokens>;
     t[TensorType::Q4_K].vec_dot_packed_pair = for_tokens<4, KPairBody<q4_k::Q4KGroup>::Tokens>;
     t[TensorType::Q5_K].vec_dot_packed_pair = for_tokens<4, KPairBody<q4_k::Q5KGroup>::Tokens>;
+    t[TensorType::Q6_K].vec_dot_packed_pair = for_tokens<4, Q6KPairBody::Tokens>;
 }
 
 }  // namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE

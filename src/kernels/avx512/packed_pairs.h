@@ -1,5 +1,5 @@
 // AVX-512 dot products over two adjacent row-interleaved groups at once (16 rows, one 512-bit
-// vector lane each) for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K:
+// vector lane each) for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, Q4_K, Q5_K and Q6_K:
 // TypeKernels::vec_dot_packed_pair. Same layouts as the AVX2 groups (src/kernels/avx2/packed.h),
 // and for every row and token the same result bit for bit as vec_dot_packed on each group
 // (packed_pairs.cpp says why).
