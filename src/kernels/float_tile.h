@@ -16,14 +16,14 @@ namespace glmserve::kernels::detail {
 namespace {
 
 // KernelTable::VecDotTileFn over Rows, which provides Elem (the row element type) and
-// run<C>(n, w, n_w, a, out, out_stride): n_w (1..kMaxWeightRows) weight rows × C activation
+// run<C>(n, w, n_w, a, out, out_stride): n_w (1..kMaxTileRows) weight rows × C activation
 // rows, given as arrays of row pointers.
 template <class Rows>
 void float_tile(int64_t n, const void* w, size_t w_stride, int n_w, const void* a,
                 size_t act_stride, int n_act, float* out, size_t out_stride) {
     static_assert(kMaxActRows == 4, "one case per activation count below");
     using Elem = typename Rows::Elem;
-    const Elem* w_rows[kMaxWeightRows];
+    const Elem* w_rows[kMaxTileRows];
     const Elem* a_rows[kMaxActRows];
     for (int r = 0; r < n_w; ++r) {
         w_rows[r] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(w) + r * w_stride);

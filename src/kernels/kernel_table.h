@@ -37,13 +37,16 @@ inline constexpr int kMaxActRows = 4;
 using VecDotRowsFn = void (*)(int64_t n, const void* weights, const void* activations,
                               size_t act_stride, int n_act, float* out);
 
-// A tile of weight rows × activation rows (1 <= n_w <= kMaxWeightRows, 1 <= n_act <=
+// A tile of weight rows × activation rows (1 <= n_w <= the type's tile_rows, 1 <= n_act <=
 // kMaxActRows): out[r * out_stride + c] = vec_dot(n, weights + r * w_stride,
 // activations + c * act_stride), each bit for bit as vec_dot computes it. Register blocking on
 // both sides: a weight block is unpacked once for every token of the tile, an activation block
 // (and its scale) loaded once for every row. One token (n_act = 1) is batched decode's and
 // single-sequence decode's GEMV; several are prefill's GEMM.
+// Every vec_dot_tile accepts up to kMaxWeightRows rows; one whose TypeKernels::tile_rows says so,
+// up to that many (at most kMaxTileRows).
 inline constexpr int kMaxWeightRows = 4;
+inline constexpr int kMaxTileRows = 16;
 using VecDotTileFn = void (*)(int64_t n, const void* weights, size_t w_stride, int n_w,
                               const void* activations, size_t act_stride, int n_act, float* out,
                               size_t out_stride);
@@ -84,6 +87,11 @@ struct TypeKernels {
     // blocking runs fastest (the float tiles: 3, for their 4×3 pass). Speed only; every count
     // gives the same results.
     int tile_tokens = kMaxActRows;
+    // Weight rows per vec_dot_tile call in a matmul (1..kMaxTileRows), and the most the kernel
+    // accepts. Above kMaxWeightRows for a kernel that keeps the accumulators of
+    // several row groups across k-blocks, so that a block of the tile's activations, read once
+    // into L1, serves them all. Speed only, like tile_tokens.
+    int tile_rows = kMaxWeightRows;
     // Optional, all three or none: the packed layout.
     PackedGroupBytesFn packed_group_bytes = nullptr;
     PackRowsFn pack_rows = nullptr;

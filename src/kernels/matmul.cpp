@@ -14,11 +14,11 @@
 //      one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
 //      write the same cache line of a 64-byte-aligned y row (when n_out is a multiple of 16).
 //   3. Within a chunk, tokens go in tiles of kMaxActRows (vec_dot_tile: of the type's
-//      tile_tokens). Rows of a packed weight (groups of
+//      tile_tokens, and rows in groups of its tile_rows). Rows of a packed weight (groups of
 //      kPackRows interleaved rows, WeightMatrix::packed) go a group at a time through
 //      vec_dot_packed, which keeps one row per SIMD lane (two groups at a time through
 //      vec_dot_packed_pair where the table has one). Otherwise, with vec_dot_tile, the
-//      chunk's rows go in groups of kMaxWeightRows and each (row group, token tile) is one call:
+//      chunk's rows go in groups of tile_rows and each (row group, token tile) is one call:
 //      a weight block is unpacked once for the whole token tile and an activation block loaded
 //      once for the whole row group (a 1-token GEMV too gets several rows per call, so their
 //      accumulation chains overlap). Without it, vec_dot_rows unpacks each weight row once for
@@ -82,6 +82,7 @@ struct JobPlan {
     VecDotRowsFn vec_dot_rows = nullptr;  // may be null
     VecDotTileFn vec_dot_tile = nullptr;  // may be null; preferred when set
     int tile_tokens = kMaxActRows;        // tokens per vec_dot_tile call
+    int tile_rows = kMaxWeightRows;       // weight rows per vec_dot_tile call
     // Rows [0, n_packed_rows) also as kPackRows-row groups of group_bytes (the table's
     // packed_group_bytes; when set, preferred).
     VecDotPackedFn vec_dot_packed = nullptr;
@@ -184,6 +185,8 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
         p.vec_dot_tile = wk.vec_dot_tile;
         p.tile_tokens = wk.tile_tokens;
         GS_CHECK(p.tile_tokens >= 1 && p.tile_tokens <= kMaxActRows);
+        p.tile_rows = wk.tile_rows;
+        GS_CHECK(p.tile_rows >= 1 && p.tile_rows <= kMaxTileRows);
         if (uses_packed(wk, *job.w)) {
             p.vec_dot_packed = wk.vec_dot_packed;
             p.vec_dot_packed_pair = wk.vec_dot_packed_pair;
@@ -213,9 +216,9 @@ void compute_chunk_tiles(const JobPlan& p, int64_t n_in, int64_t n_tokens, int64
         const int n_act = static_cast<int>(std::min<int64_t>(p.tile_tokens, n_tokens - t0));
         const uint8_t* act = p.act + static_cast<uint64_t>(t0) * p.act_row_bytes;
         float* y_tile = p.y + t0 * p.n_out;  // y_tile[j * n_out + o] = y[t0 + j][o]
-        for (int64_t o = o_begin; o < o_end; o += kMaxWeightRows) {
-            const int n_w = static_cast<int>(std::min<int64_t>(kMaxWeightRows, o_end - o));
-            float out[kMaxWeightRows * kMaxActRows];  // out[r * kMaxActRows + j]
+        for (int64_t o = o_begin; o < o_end; o += p.tile_rows) {
+            const int n_w = static_cast<int>(std::min<int64_t>(p.tile_rows, o_end - o));
+            float out[kMaxTileRows * kMaxActRows];  // out[r * kMaxActRows + j]
             p.vec_dot_tile(n_in, p.weights + static_cast<uint64_t>(o) * p.row_bytes, p.row_bytes,
                            n_w, act, p.act_row_bytes, n_act, out, kMaxActRows);
             for (int r = 0; r < n_w; ++r) {

@@ -173,6 +173,7 @@ std::atomic<int64_t> g_tile_calls{0};
 std::atomic<int64_t> g_tile_gemv_calls{0};  // one token, several weight rows
 std::atomic<int64_t> g_tile_bad_shape{0};
 std::atomic<uint32_t> g_tile_n_act_seen{0};  // bit n_act set once a call had n_act tokens
+std::atomic<uint32_t> g_tile_n_w_seen{0};    // bit n_w set once a call had n_w weight rows
 
 // A vec_dot_rows for type id kType that calls ref's vec_dot once per activation row: bit-
 // identical to vec_dot by construction, so any difference a test sees is matmul's (wrong
@@ -195,10 +196,11 @@ void ref_vec_dot_tile(int64_t n, const void* weights, size_t w_stride, int n_w,
                       size_t out_stride) {
     g_tile_calls.fetch_add(1, std::memory_order_relaxed);
     if (n_act == 1 && n_w > 1) g_tile_gemv_calls.fetch_add(1, std::memory_order_relaxed);
-    if (n_w < 1 || n_w > kMaxWeightRows || n_act < 1 || n_act > kMaxActRows) {
+    if (n_w < 1 || n_w > kMaxTileRows || n_act < 1 || n_act > kMaxActRows) {
         g_tile_bad_shape.fetch_add(1);
     } else {
         g_tile_n_act_seen.fetch_or(1u << n_act, std::memory_order_relaxed);
+        g_tile_n_w_seen.fetch_or(1u << n_w, std::memory_order_relaxed);
     }
     const VecDotFn dot = ref_kernels().types[kType].vec_dot;
     for (int r = 0; r < n_w; ++r) {
@@ -257,7 +259,19 @@ const KernelTable& ref_with_tile_of_three() {
     return table;
 }
 
-enum class TableKind { Ref, RefWithRows, RefWithTile, RefWithTileOfThree, Active };
+// ref+tile asking matmul for kMaxTileRows weight rows a call, as the AVX-512 BF16 tile does.
+const KernelTable& ref_with_wide_tile() {
+    static const KernelTable table = [] {
+        KernelTable t =
+            make_ref_with_tile(std::make_integer_sequence<uint32_t, gguf::kTensorTypeIdLimit>{});
+        t.name = "ref+tile16";
+        for (TypeKernels& k : t.types) k.tile_rows = kMaxTileRows;
+        return t;
+    }();
+    return table;
+}
+
+enum class TableKind { Ref, RefWithRows, RefWithTile, RefWithTileOfThree, RefWithWideTile, Active };
 
 const KernelTable& table_of(TableKind kind) {
     switch (kind) {
@@ -265,6 +279,7 @@ const KernelTable& table_of(TableKind kind) {
         case TableKind::RefWithRows: return ref_with_rows();
         case TableKind::RefWithTile: return ref_with_tile();
         case TableKind::RefWithTileOfThree: return ref_with_tile_of_three();
+        case TableKind::RefWithWideTile: return ref_with_wide_tile();
         case TableKind::Active: return active_kernels();
     }
     return ref_kernels();
@@ -276,6 +291,7 @@ std::string table_kind_name(const ::testing::TestParamInfo<TableKind>& info) {
         case TableKind::RefWithRows: return "RefWithRows";
         case TableKind::RefWithTile: return "RefWithTile";
         case TableKind::RefWithTileOfThree: return "RefWithTileOfThree";
+        case TableKind::RefWithWideTile: return "RefWithWideTile";
         case TableKind::Active: return "Active";
     }
     return "Unknown";
@@ -385,7 +401,7 @@ TEST_P(MatmulDeterminism, ManyEqualsSeparateMatmulsBitForBit) {
 INSTANTIATE_TEST_SUITE_P(Tables, MatmulDeterminism,
                          ::testing::Values(TableKind::Ref, TableKind::RefWithRows,
                                            TableKind::RefWithTile, TableKind::RefWithTileOfThree,
-                                           TableKind::Active),
+                                           TableKind::RefWithWideTile, TableKind::Active),
                          table_kind_name);
 
 // The wrapped tables compute every element with ref's vec_dot, so any difference from ref's own
@@ -429,6 +445,23 @@ TEST(MatmulTiles, TileTokensSetsTheTokensPerCall) {
     };
     EXPECT_EQ(tokens_per_call(TableKind::RefWithTile), (1u << 4) | (1u << 1));
     EXPECT_EQ(tokens_per_call(TableKind::RefWithTileOfThree), (1u << 3) | (1u << 1));
+}
+
+// TypeKernels::tile_rows sets how many weight rows matmul hands vec_dot_tile a call, within a
+// 16-output chunk: 37 outputs go as 16+16+5 rows with tile_rows 16, and in fours by default.
+TEST(MatmulTiles, TileRowsSetsTheRowsPerCall) {
+    const Matrix m = make_matrix(T::Q8_0, 64, 37, 65);
+    const std::vector<float> x = random_normal(2 * 64, 66);
+    ThreadPool pool(2);
+    MatmulScratch scratch;
+    const auto rows_per_call = [&](TableKind kind) {
+        g_tile_n_w_seen.store(0);
+        const std::vector<float> y = matmul_with(table_of(kind), m.w, x.data(), 2, scratch, pool);
+        EXPECT_EQ(y, matmul_with(ref_kernels(), m.w, x.data(), 2, scratch, pool));
+        return g_tile_n_w_seen.load();
+    };
+    EXPECT_EQ(rows_per_call(TableKind::RefWithTile), (1u << 4) | (1u << 1));
+    EXPECT_EQ(rows_per_call(TableKind::RefWithWideTile), (1u << 16) | (1u << 5));
 }
 
 TEST(MatmulMany, NoJobsOrNoTokensIsANoOp) {

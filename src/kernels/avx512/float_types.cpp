@@ -19,6 +19,7 @@
 #include "kernels/avx512/intrinsics.h"
 // clang-format on
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -37,8 +38,9 @@ constexpr size_t kPrefetchBytes = 2048;
 
 // TypeKernels::tile_tokens of the three float types: the 4×4 pass.
 constexpr int kFloatTileTokens = 4;
-static_assert(kFloatTileTokens <= kMaxActRows && kMaxWeightRows == 4,
-              "tile_rows instantiates passes of 1..4 weight rows");
+constexpr int kPassRows = 4;
+static_assert(kFloatTileTokens <= kMaxActRows && kMaxWeightRows == kPassRows,
+              "TileRows instantiates passes of 1..4 weight rows");
 
 inline __m128i load_128(const uint16_t* p) {
     return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
@@ -61,8 +63,12 @@ inline void prefetch_ahead(const void* p) {
 // A format for tile_pass: Elem, the row's element; a step covers kElems elements of each row:
 // load(p) brings them into a Vec, and madd(acc, w, a) adds their products w·a into the 16
 // float lanes of acc. The FMA formats widen 16 elements to floats, exactly, for one FMA.
+// kTileRows is the format's TypeKernels::tile_rows; above kPassRows, a tile of several passes
+// goes k-block by k-block, kBlockElems elements at a time (blocked_tile).
 struct FmaFormat {
     static constexpr int kElems = 16;
+    static constexpr int kTileRows = kPassRows;
+    static constexpr int64_t kBlockElems = 0;
     using Vec = __m512;
     static __m512 madd(__m512 acc, __m512 w, __m512 a) { return _mm512_fmadd_ps(w, a, acc); }
 };
@@ -104,8 +110,16 @@ struct Bf16Format : FmaFormat {
 // exact in float): twice the multiply-adds of an FMA and no widening. The instruction treats
 // subnormal inputs and results as zero, so products below 2^-126 (1e-38) count as 0, which
 // model weights and activations never come near.
+// Twice the multiply-adds of an FMA per byte loaded make it the one format whose 4×4 pass waits
+// on L2: its 4 activation rows and 4 weight rows (32 KiB each on 4096-element rows) do not fit
+// in L1 together. So its tiles take the 16 rows of a matmul chunk, 2048 elements (a 16 KiB
+// activation block) at a time: pp512 on the 4-layer GLM-4-9B bench model, Zen 5, alternating
+// A/B, 239-283 -> 291-326 tokens/s. (F16 and F32 gained nothing from it: their passes are
+// bound by the conversions and the loads.)
 struct Bf16PairFormat {
     static constexpr int kElems = 32;
+    static constexpr int kTileRows = kMaxTileRows;
+    static constexpr int64_t kBlockElems = 2048;
     using Elem = uint16_t;
     using Vec = __m512bh;
     static __m512bh load(const uint16_t* p) {
@@ -147,22 +161,22 @@ struct PartialVectors {
     }
 };
 
-// out[r * out_stride + c] = Σ_i w_r[i]·a_c[i] for r < R, c < C: w, a: R and C rows of n.
+// acc[r][c] += the products of elements [from, to) (whole steps) of w_r and a_c.
 template <typename F, int R, int C>
-inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typename F::Elem* const* a,
-                      float* out, size_t out_stride) {
-    __m512 acc[R][C];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-    }
-    int64_t i = 0;
-    for (; i + F::kElems <= n; i += F::kElems) {
+inline void add_steps(__m512 (&acc)[R][C], const typename F::Elem* const* w,
+                      const typename F::Elem* const* a, int64_t from, int64_t to) {
+    for (int64_t i = from; i < to; i += F::kElems) {
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) prefetch_ahead(w[r] + i);
         step<F, R, C>(acc, w, a, i);
     }
+}
+
+// Adds the products of elements [i, n) (less than a step) of w_r and a_c, then writes
+// out[r * out_stride + c] = the sum of acc[r][c]'s lanes.
+template <typename F, int R, int C>
+inline void finish(__m512 (&acc)[R][C], int64_t n, int64_t i, const typename F::Elem* const* w,
+                   const typename F::Elem* const* a, float* out, size_t out_stride) {
     if (i < n) {
         const PartialVectors<F, R> w_rest(w, i, n);
         const PartialVectors<F, C> a_rest(a, i, n);
@@ -178,7 +192,87 @@ inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typenam
     }
 }
 
-// float_tile's Rows for format F: a tile of n_w (1..4) weight rows × C activations in one pass.
+// out[r * out_stride + c] = Σ_i w_r[i]·a_c[i] for r < R, c < C: w, a: R and C rows of n.
+template <typename F, int R, int C>
+inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typename F::Elem* const* a,
+                      float* out, size_t out_stride) {
+    __m512 acc[R][C];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    }
+    const int64_t whole = n / F::kElems * F::kElems;
+    add_steps<F, R, C>(acc, w, a, 0, whole);
+    finish<F, R, C>(acc, n, whole, w, a, out, out_stride);
+}
+
+// The accumulators of one pass of up to kPassRows rows, kept in memory between k-blocks.
+template <int C>
+using PassSums = __m512[kPassRows][C];
+
+// Calls body.template operator()<R>() with R = rows (1..kPassRows) as a constant.
+template <class Body>
+inline void with_pass_rows(int rows, Body&& body) {
+    switch (rows) {
+        case 1: body.template operator()<1>(); break;
+        case 2: body.template operator()<2>(); break;
+        case 3: body.template operator()<3>(); break;
+        default: body.template operator()<4>(); break;
+    }
+}
+
+// The tile_pass of each kPassRows rows of n_w (up to kMaxTileRows) × C, k-block by k-block:
+// every pass adds its products of one block of kBlockElems elements, then the next pass the
+// same block, whose activations are still in L1. Each pass's accumulators wait in memory
+// between blocks; every lane adds the same products in the same order as in tile_pass, so
+// each output is tile_pass's (vec_dot's) bit for bit.
+template <typename F, int C>
+void blocked_tile(int64_t n, const typename F::Elem* const* w, int n_w,
+                  const typename F::Elem* const* a, float* out, size_t out_stride) {
+    constexpr int kMaxPasses = kMaxTileRows / kPassRows;
+    PassSums<C> sums[kMaxPasses];
+    const int n_passes = (n_w + kPassRows - 1) / kPassRows;
+    for (int p = 0; p < n_passes; ++p) {
+        for (auto& row : sums[p]) {
+            for (__m512& v : row) v = _mm512_setzero_ps();
+        }
+    }
+    const auto pass_rows = [n_w](int p) { return std::min(kPassRows, n_w - p * kPassRows); };
+    const int64_t whole = n / F::kElems * F::kElems;
+    for (int64_t from = 0; from < whole; from += F::kBlockElems) {
+        const int64_t to = std::min(from + F::kBlockElems, whole);
+        for (int p = 0; p < n_passes; ++p) {
+            with_pass_rows(pass_rows(p), [&]<int R>() {
+                __m512 acc[R][C];
+#pragma GCC unroll 4
+                for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+                    for (int c = 0; c < C; ++c) acc[r][c] = sums[p][r][c];
+                }
+                add_steps<F, R, C>(acc, w + p * kPassRows, a, from, to);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+                    for (int c = 0; c < C; ++c) sums[p][r][c] = acc[r][c];
+                }
+            });
+        }
+    }
+    for (int p = 0; p < n_passes; ++p) {
+        with_pass_rows(pass_rows(p), [&]<int R>() {
+            __m512 acc[R][C];
+            for (int r = 0; r < R; ++r) {
+                for (int c = 0; c < C; ++c) acc[r][c] = sums[p][r][c];
+            }
+            finish<F, R, C>(acc, n, whole, w + p * kPassRows, a,
+                            out + static_cast<size_t>(p * kPassRows) * out_stride, out_stride);
+        });
+    }
+}
+
+// float_tile's Rows for format F: a tile of n_w (1..F::kTileRows) weight rows × C activations,
+// in one pass up to kPassRows rows.
 template <typename F>
 struct TileRows {
     using Elem = typename F::Elem;
@@ -186,12 +280,13 @@ struct TileRows {
     template <int C>
     static void run(int64_t n, const Elem* const* w, int n_w, const Elem* const* a, float* out,
                     size_t out_stride) {
-        switch (n_w) {
-            case 1: tile_pass<F, 1, C>(n, w, a, out, out_stride); break;
-            case 2: tile_pass<F, 2, C>(n, w, a, out, out_stride); break;
-            case 3: tile_pass<F, 3, C>(n, w, a, out, out_stride); break;
-            default: tile_pass<F, 4, C>(n, w, a, out, out_stride); break;
+        if constexpr (F::kTileRows > kPassRows) {
+            if (n_w > kPassRows) {
+                blocked_tile<F, C>(n, w, n_w, a, out, out_stride);
+                return;
+            }
         }
+        with_pass_rows(n_w, [&]<int R>() { tile_pass<F, R, C>(n, w, a, out, out_stride); });
     }
 };
 
@@ -201,6 +296,7 @@ void set_float_kernels(TypeKernels& k) {
     k.vec_dot_rows = detail::float_vec_dot_rows<TileRows<F>>;
     k.vec_dot_tile = detail::float_tile<TileRows<F>>;
     k.tile_tokens = kFloatTileTokens;
+    k.tile_rows = F::kTileRows;
 }
 
 }  // namespace

@@ -51,7 +51,7 @@ double dot_bound(int64_t n, double magnitude) {
 // Lengths that leave every tail: below one vector, one vector, one 32-element step (four
 // vectors) with 0..3 more vectors and a 0..7 element tail, and long rows.
 constexpr int64_t kLengths[] = {1,  5,  7,  8,  9,  15, 16,  17,  23,  24,  31,
-                                32, 33, 40, 47, 64, 65, 100, 128, 255, 4099};
+                                32, 33, 40, 47, 64, 65, 100, 128, 255, 3001, 4099};
 
 class Avx2FloatTypesTest : public ::testing::Test {
 protected:
@@ -301,8 +301,9 @@ TEST_P(FloatDotTest, VecDotRowsEqualsVecDotBitForBit) {
     }
 }
 
-// Every tile shape against vec_dot: weight rows and activation rows at strides that are not
-// multiples of 32 bytes, an output stride wider than the tile, and guards around it.
+// Every tile shape against vec_dot, up to the type's tile_rows (AVX-512 BF16: 16 rows, k-block by
+// k-block, which 3001 and 4099 elements cross): weight rows and activation rows at strides that
+// are not multiples of 32 bytes, an output stride wider than the tile, and guards around it.
 TEST_P(FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
     const T type = GetParam().type;
     const KernelTable& simd = FloatDotTest::simd();
@@ -310,8 +311,8 @@ TEST_P(FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
     for (const int64_t n : kLengths) {
         const size_t w_stride = static_cast<size_t>(n) * elem + 5 * elem;
         const size_t a_stride = static_cast<size_t>(n) * elem + 3 * elem;
-        std::vector<uint8_t> ws(w_stride * kMaxWeightRows), acts(a_stride * kMaxActRows);
-        for (int r = 0; r < kMaxWeightRows; ++r) {
+        std::vector<uint8_t> ws(w_stride * kMaxTileRows), acts(a_stride * kMaxActRows);
+        for (int r = 0; r < kMaxTileRows; ++r) {
             const std::vector<uint8_t> w =
                 testing::quantize(ref_kernels(), type, random_normal(n, 40 + r));
             std::memcpy(ws.data() + r * w_stride, w.data(), w.size());
@@ -321,8 +322,8 @@ TEST_P(FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
                 testing::quantize(ref_kernels(), type, random_normal(n, 60 + c, 2.0f));
             std::memcpy(acts.data() + c * a_stride, a.data(), a.size());
         }
-        float single[kMaxWeightRows][kMaxActRows];
-        for (int r = 0; r < kMaxWeightRows; ++r) {
+        float single[kMaxTileRows][kMaxActRows];
+        for (int r = 0; r < kMaxTileRows; ++r) {
             for (int c = 0; c < kMaxActRows; ++c) {
                 single[r][c] =
                     simd[type].vec_dot(n, ws.data() + r * w_stride, acts.data() + c * a_stride);
@@ -330,9 +331,11 @@ TEST_P(FloatDotTest, VecDotTileEqualsVecDotBitForBit) {
         }
         constexpr size_t kOutStride = kMaxActRows + 3;
         constexpr float kGuard = -12345.0f;
-        for (int n_w = 1; n_w <= kMaxWeightRows; ++n_w) {
+        const int max_rows = simd[type].tile_rows;
+        ASSERT_TRUE(max_rows >= kMaxWeightRows && max_rows <= kMaxTileRows);
+        for (int n_w = 1; n_w <= max_rows; ++n_w) {
             for (int n_act = 1; n_act <= kMaxActRows; ++n_act) {
-                std::vector<float> out(kOutStride * kMaxWeightRows, kGuard);
+                std::vector<float> out(kOutStride * kMaxTileRows, kGuard);
                 simd[type].vec_dot_tile(n, ws.data(), w_stride, n_w, acts.data(), a_stride, n_act,
                                         out.data(), kOutStride);
                 for (size_t k = 0; k < out.size(); ++k) {
@@ -398,7 +401,8 @@ TEST_F(Avx2FloatTypesTest, AddFloatKernelsOverridesOnlyItsEntries) {
     EXPECT_EQ(t.vec.dot_f32_f16, ref.vec.dot_f32_f16);
 }
 
-// The AVX-512 file replaces the three float types' dot products and tile size, nothing else.
+// The AVX-512 file replaces the three float types' dot products and tile sizes (16 rows for BF16
+// through vdpbf16ps), nothing else.
 TEST_F(Avx2FloatTypesTest, Avx512AddFloatKernelsOverridesOnlyTheDotProducts) {
     const KernelTable avx2 = avx2_table();
     KernelTable t = avx2;
@@ -414,6 +418,8 @@ TEST_F(Avx2FloatTypesTest, Avx512AddFloatKernelsOverridesOnlyTheDotProducts) {
         EXPECT_EQ(t[type].vec_dot_rows == avx2[type].vec_dot_rows, !is_float) << id;
         EXPECT_EQ(t[type].vec_dot_tile == avx2[type].vec_dot_tile, !is_float) << id;
         EXPECT_EQ(t[type].tile_tokens, is_float ? kMaxActRows : avx2[type].tile_tokens) << id;
+        EXPECT_EQ(t[type].tile_rows, type == T::BF16 ? kMaxTileRows : avx2[type].tile_rows) << id;
+        EXPECT_EQ(fma_bf16[type].tile_rows, avx2[type].tile_rows) << id;
         EXPECT_EQ(t[type].quantize_row, avx2[type].quantize_row) << id;
         EXPECT_EQ(t[type].dequantize_row, avx2[type].dequantize_row) << id;
     }
