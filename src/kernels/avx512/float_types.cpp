@@ -63,8 +63,9 @@ inline void prefetch_ahead(const void* p) {
 // A format for tile_pass: Elem, the row's element; a step covers kElems elements of each row:
 // load(p) brings them into a Vec, and madd(acc, w, a) adds their products w·a into the 16
 // float lanes of acc. The FMA formats widen 16 elements to floats, exactly, for one FMA.
-// kTileRows is the format's TypeKernels::tile_rows; above kPassRows, a tile of several passes
-// goes k-block by k-block, kBlockElems elements at a time (blocked_tile).
+// kTileRows is the format's TypeKernels::tile_rows; above kPassRows, a tile of several passes and
+// more than one activation goes k-block by k-block, kBlockElems elements at a time
+// (blocked_tile).
 struct FmaFormat {
     static constexpr int kElems = 16;
     static constexpr int kTileRows = kPassRows;
@@ -110,12 +111,13 @@ struct Bf16Format : FmaFormat {
 // exact in float): twice the multiply-adds of an FMA and no widening. The instruction treats
 // subnormal inputs and results as zero, so products below 2^-126 (1e-38) count as 0, which
 // model weights and activations never come near.
+//
 // Twice the multiply-adds of an FMA per byte loaded make it the one format whose 4×4 pass waits
 // on L2: its 4 activation rows and 4 weight rows (32 KiB each on 4096-element rows) do not fit
-// in L1 together. So its tiles take the 16 rows of a matmul chunk, 2048 elements (a 16 KiB
-// activation block) at a time: pp512 on the 4-layer GLM-4-9B bench model, Zen 5, alternating
-// A/B, 239-283 -> 291-326 tokens/s. (F16 and F32 gained nothing from it: their passes are
-// bound by the conversions and the loads.)
+// in L1 together. So its prompt tiles take the 16 rows of a matmul chunk, 2048 elements (a
+// 16 KiB activation block) at a time (blocked_tile). Zen 5, alternating A/B: BM_Gemm BF16
+// 4096x4096, 1 thread, 172-198 -> 202-234 GFLOP/s; pp512 on the 4-layer GLM-4-9B bench model
+// +5-13%. (F16 gained nothing from it: its pass is bound by the conversions.)
 struct Bf16PairFormat {
     static constexpr int kElems = 32;
     static constexpr int kTileRows = kMaxTileRows;
@@ -161,13 +163,16 @@ struct PartialVectors {
     }
 };
 
-// acc[r][c] += the products of elements [from, to) (whole steps) of w_r and a_c.
-template <typename F, int R, int C>
+// acc[r][c] += the products of elements [from, to) (whole steps) of w_r and a_c; with kPrefetch,
+// asking for each weight row kPrefetchBytes ahead.
+template <typename F, int R, int C, bool kPrefetch>
 inline void add_steps(__m512 (&acc)[R][C], const typename F::Elem* const* w,
                       const typename F::Elem* const* a, int64_t from, int64_t to) {
     for (int64_t i = from; i < to; i += F::kElems) {
+        if constexpr (kPrefetch) {
 #pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) prefetch_ahead(w[r] + i);
+            for (int r = 0; r < R; ++r) prefetch_ahead(w[r] + i);
+        }
         step<F, R, C>(acc, w, a, i);
     }
 }
@@ -203,7 +208,7 @@ inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typenam
         for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
     }
     const int64_t whole = n / F::kElems * F::kElems;
-    add_steps<F, R, C>(acc, w, a, 0, whole);
+    add_steps<F, R, C, true>(acc, w, a, 0, whole);
     finish<F, R, C>(acc, n, whole, w, a, out, out_stride);
 }
 
@@ -226,7 +231,8 @@ inline void with_pass_rows(int rows, Body&& body) {
 // every pass adds its products of one block of kBlockElems elements, then the next pass the
 // same block, whose activations are still in L1. Each pass's accumulators wait in memory
 // between blocks; every lane adds the same products in the same order as in tile_pass, so
-// each output is tile_pass's (vec_dot's) bit for bit.
+// each output is tile_pass's (vec_dot's) bit for bit. No software prefetch: asking 2 KiB ahead
+// of each row here ran 8-15% slower (BM_Gemm, BF16) than leaving the streams to the hardware.
 template <typename F, int C>
 void blocked_tile(int64_t n, const typename F::Elem* const* w, int n_w,
                   const typename F::Elem* const* a, float* out, size_t out_stride) {
@@ -250,7 +256,7 @@ void blocked_tile(int64_t n, const typename F::Elem* const* w, int n_w,
 #pragma GCC unroll 4
                     for (int c = 0; c < C; ++c) acc[r][c] = sums[p][r][c];
                 }
-                add_steps<F, R, C>(acc, w + p * kPassRows, a, from, to);
+                add_steps<F, R, C, false>(acc, w + p * kPassRows, a, from, to);
 #pragma GCC unroll 4
                 for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
@@ -262,7 +268,9 @@ void blocked_tile(int64_t n, const typename F::Elem* const* w, int n_w,
     for (int p = 0; p < n_passes; ++p) {
         with_pass_rows(pass_rows(p), [&]<int R>() {
             __m512 acc[R][C];
+#pragma GCC unroll 4
             for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
                 for (int c = 0; c < C; ++c) acc[r][c] = sums[p][r][c];
             }
             finish<F, R, C>(acc, n, whole, w + p * kPassRows, a,
@@ -280,13 +288,20 @@ struct TileRows {
     template <int C>
     static void run(int64_t n, const Elem* const* w, int n_w, const Elem* const* a, float* out,
                     size_t out_stride) {
-        if constexpr (F::kTileRows > kPassRows) {
+        if constexpr (F::kTileRows > kPassRows && C > 1) {
             if (n_w > kPassRows) {
                 blocked_tile<F, C>(n, w, n_w, a, out, out_stride);
                 return;
             }
         }
-        with_pass_rows(n_w, [&]<int R>() { tile_pass<F, R, C>(n, w, a, out, out_stride); });
+        // One pass at a time, also for a GEMV (C = 1): it reads each weight once in any order,
+        // and k-blocked it ran at 73-94% of the memory roofline against 86-111% this way.
+        for (int p = 0; p < n_w; p += kPassRows) {
+            with_pass_rows(std::min(kPassRows, n_w - p), [&]<int R>() {
+                tile_pass<F, R, C>(n, w + p, a, out + static_cast<size_t>(p) * out_stride,
+                                   out_stride);
+            });
+        }
     }
 };
 

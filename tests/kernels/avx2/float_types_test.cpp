@@ -50,7 +50,7 @@ double dot_bound(int64_t n, double magnitude) {
 
 // Lengths that leave every tail: below one vector, one vector, one 32-element step (four
 // vectors) with 0..3 more vectors and a 0..7 element tail, and long rows.
-constexpr int64_t kLengths[] = {1,  5,  7,  8,  9,  15, 16,  17,  23,  24,  31,
+constexpr int64_t kLengths[] = {1,  5,  7,  8,  9,  15, 16,  17,  23,  24,   31,
                                 32, 33, 40, 47, 64, 65, 100, 128, 255, 3001, 4099};
 
 class Avx2FloatTypesTest : public ::testing::Test {
