@@ -87,10 +87,10 @@ struct TypeKernels {
     // blocking runs fastest (the float tiles: 3, for their 4×3 pass). Speed only; every count
     // gives the same results.
     int tile_tokens = kMaxActRows;
-    // Weight rows per vec_dot_tile call in a matmul (1..kMaxTileRows), and the most the kernel
-    // accepts. Above kMaxWeightRows for a kernel that keeps the accumulators of
-    // several row groups across k-blocks, so that a block of the tile's activations, read once
-    // into L1, serves them all. Speed only, like tile_tokens.
+    // Weight rows per vec_dot_tile call in a matmul (1..kMaxTileRows, matmul's 16-output chunk),
+    // and the most the kernel accepts. Above kMaxWeightRows for a kernel that keeps the
+    // accumulators of several row groups across k-blocks, so that a block of the tile's
+    // activations, read once into L1, serves them all. Speed only, like tile_tokens.
     int tile_rows = kMaxWeightRows;
     // Optional, all three or none: the packed layout.
     PackedGroupBytesFn packed_group_bytes = nullptr;

@@ -216,6 +216,24 @@ inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typenam
 template <int C>
 using PassSums = __m512[kPassRows][C];
 
+// acc = the first R rows of sums, or (kStore) the other way, unrolled (a variable index would
+// keep the register array on the stack).
+template <bool kStore, int R, int C>
+inline void move_pass(__m512 (&acc)[R][C], PassSums<C>& sums) {
+    static_assert(R <= kPassRows);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) {
+            if constexpr (kStore) {
+                sums[r][c] = acc[r][c];
+            } else {
+                acc[r][c] = sums[r][c];
+            }
+        }
+    }
+}
+
 // Calls body.template operator()<R>() with R = rows (1..kPassRows) as a constant.
 template <class Body>
 inline void with_pass_rows(int rows, Body&& body) {
@@ -251,28 +269,16 @@ void blocked_tile(int64_t n, const typename F::Elem* const* w, int n_w,
         for (int p = 0; p < n_passes; ++p) {
             with_pass_rows(pass_rows(p), [&]<int R>() {
                 __m512 acc[R][C];
-#pragma GCC unroll 4
-                for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-                    for (int c = 0; c < C; ++c) acc[r][c] = sums[p][r][c];
-                }
+                move_pass<false>(acc, sums[p]);
                 add_steps<F, R, C, false>(acc, w + p * kPassRows, a, from, to);
-#pragma GCC unroll 4
-                for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-                    for (int c = 0; c < C; ++c) sums[p][r][c] = acc[r][c];
-                }
+                move_pass<true>(acc, sums[p]);
             });
         }
     }
     for (int p = 0; p < n_passes; ++p) {
         with_pass_rows(pass_rows(p), [&]<int R>() {
             __m512 acc[R][C];
-#pragma GCC unroll 4
-            for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-                for (int c = 0; c < C; ++c) acc[r][c] = sums[p][r][c];
-            }
+            move_pass<false>(acc, sums[p]);
             finish<F, R, C>(acc, n, whole, w + p * kPassRows, a,
                             out + static_cast<size_t>(p * kPassRows) * out_stride, out_stride);
         });
