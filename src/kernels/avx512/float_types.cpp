@@ -63,13 +63,12 @@ inline void prefetch_ahead(const void* p) {
 // A format for tile_pass: Elem, the row's element; a step covers kElems elements of each row:
 // load(p) brings them into a Vec, and madd(acc, w, a) adds their products w·a into the 16
 // float lanes of acc. The FMA formats widen 16 elements to floats, exactly, for one FMA.
-// kTileRows is the format's TypeKernels::tile_rows; above kPassRows, a tile of several passes and
-// more than one activation goes k-block by k-block, kBlockElems elements at a time
-// (blocked_tile).
+// kTileRows is the format's TypeKernels::tile_rows; a format that sets it above kPassRows also
+// sets kBlockElems: a tile of several passes and more than one activation goes k-block by
+// k-block, that many elements at a time (blocked_tile).
 struct FmaFormat {
     static constexpr int kElems = 16;
     static constexpr int kTileRows = kPassRows;
-    static constexpr int64_t kBlockElems = 0;
     using Vec = __m512;
     static __m512 madd(__m512 acc, __m512 w, __m512 a) { return _mm512_fmadd_ps(w, a, acc); }
 };
@@ -255,6 +254,8 @@ inline void with_pass_rows(int rows, Body&& body) {
 template <typename F, int C>
 void blocked_tile(int64_t n, const typename F::Elem* const* w, int n_w,
                   const typename F::Elem* const* a, float* out, size_t out_stride) {
+    static_assert(F::kBlockElems > 0 && F::kBlockElems % F::kElems == 0,
+                  "whole steps per block, or the steps' order would change");
     constexpr int kMaxPasses = kMaxTileRows / kPassRows;
     PassSums<C> sums[kMaxPasses];
     const int n_passes = (n_w + kPassRows - 1) / kPassRows;
