@@ -8,6 +8,7 @@
 #include "kernels/avx512/float_types.h"
 #include "kernels/avx512/packed_pairs.h"
 #include "kernels/avx512/packed_vnni.h"
+#include "kernels/avx512/vector_ops.h"
 #include "kernels/cpu_features.h"
 
 namespace glmserve::kernels {
@@ -33,6 +34,7 @@ const KernelTable& avx512_kernels() {
         avx512::add_float_kernels(t, detect_cpu_features().avx512bf16);
         avx512::add_vnni_packed_kernels(t);
         avx512::add_packed_pair_kernels(t);
+        avx512::add_vector_kernels(t);
         return t;
     }();
     return table;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -53,11 +54,16 @@ Reply complete(uint16_t port, std::string body = completion_body(),
     return request(port, "POST", "/v1/completions", std::move(body), std::move(headers));
 }
 
-// A port with nothing listening on it (bound, then closed).
+// A port where connections are refused for the rest of the process: a socket bound to it
+// without listen() holds it. A port merely closed again could be taken by the next server that
+// binds port 0 (ctest runs test processes in parallel), and then it would answer.
 uint16_t dead_port() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return acceptor.local_endpoint().port();
+    static boost::asio::io_context io;
+    static std::deque<boost::asio::ip::tcp::socket> held;
+    boost::asio::ip::tcp::socket& socket = held.emplace_back(io);
+    socket.open(boost::asio::ip::tcp::v4());
+    socket.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+    return socket.local_endpoint().port();
 }
 
 UpstreamConfig upstream(std::string name, uint16_t port, int weight = 1) {

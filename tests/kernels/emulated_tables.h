@@ -1,11 +1,12 @@
 // The avx512 table as the kernels tests can run it anywhere with AVX2: the AVX2 table with the
-// VNNI dot products built on SIMDe's portable AVX-512 intrinsics (src/kernels/avx512/
+// AVX-512 kernels built on SIMDe's portable AVX-512 intrinsics (src/kernels/avx512/
 // packed_vnni.h, the avx512_emulated namespace).
 #pragma once
 
 #include "kernels/avx512/float_types.h"
 #include "kernels/avx512/packed_pairs.h"
 #include "kernels/avx512/packed_vnni.h"
+#include "kernels/avx512/vector_ops.h"
 #include "kernels/kernel_table.h"
 #include "kernels/simd_tables.h"
 
@@ -19,6 +20,7 @@ inline const KernelTable& avx512_emulated_kernels() {
         avx512_emulated::add_float_kernels(t, /*bf16_pairs=*/true);
         avx512_emulated::add_vnni_packed_kernels(t);
         avx512_emulated::add_packed_pair_kernels(t);
+        avx512_emulated::add_vector_kernels(t);
         return t;
     }();
     return table;

@@ -1,5 +1,5 @@
-// Helpers shared by the kernels tests: seeded random rows, row sizes, and quantize/dequantize
-// round trips through a KernelTable.
+// Helpers shared by the kernels tests: seeded random rows, f16 rows for attention's tile ops,
+// row sizes, and quantize/dequantize round trips through a KernelTable.
 #pragma once
 
 #include <cmath>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gguf/tensor_type.h"
+#include "kernels/float16.h"
 #include "kernels/kernel_table.h"
 
 namespace glmserve::kernels::testing {
@@ -20,6 +21,30 @@ inline std::vector<float> random_normal(int64_t n, uint32_t seed, float sigma = 
     for (float& x : v) x = dist(rng);
     return v;
 }
+
+inline std::vector<uint16_t> to_f16(const std::vector<float>& x) {
+    std::vector<uint16_t> h(x.size());
+    for (size_t i = 0; i < x.size(); ++i) h[i] = fp32_to_fp16(x[i]);
+    return h;
+}
+
+// n_rows random f16 rows of n elements, each in its own allocation (as scattered as the paged
+// KV cache's blocks), as the F16Rows the tile ops take.
+struct F16RowSet {
+    std::vector<std::vector<uint16_t>> storage;
+    std::vector<const uint16_t*> pointers;
+
+    F16RowSet(int64_t n, int64_t n_rows, uint32_t seed) {
+        for (int64_t p = 0; p < n_rows; ++p) {
+            storage.push_back(to_f16(random_normal(n, seed + static_cast<uint32_t>(p))));
+        }
+        for (const auto& r : storage) pointers.push_back(r.data());
+    }
+    F16Rows tile() const {
+        return F16Rows{.rows = pointers.data(), .n_rows = static_cast<int64_t>(pointers.size())};
+    }
+    float at(size_t p, int64_t i) const { return fp16_to_fp32(storage[p][static_cast<size_t>(i)]); }
+};
 
 inline uint64_t bytes_of_row(TensorType type, int64_t n) {
     return gguf::row_bytes(type, n).value();

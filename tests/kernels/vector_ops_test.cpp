@@ -19,12 +19,7 @@ namespace glmserve::kernels {
 namespace {
 
 using testing::random_normal;
-
-std::vector<uint16_t> to_f16(const std::vector<float>& x) {
-    std::vector<uint16_t> h(x.size());
-    for (size_t i = 0; i < x.size(); ++i) h[i] = fp32_to_fp16(x[i]);
-    return h;
-}
+using testing::to_f16;
 
 constexpr double kF32Unit = 1.0 / (1 << 24);  // 2^-24: half an ulp of 1.0f, relative
 

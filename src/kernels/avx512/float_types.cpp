@@ -80,13 +80,7 @@ struct F32Format : FmaFormat {
 
 struct F16Format : FmaFormat {
     using Elem = uint16_t;
-    static __m512 load(const uint16_t* p) {
-#if defined(GLMSERVE_EMULATE_AVX512)
-        return join(_mm256_cvtph_ps(load_128(p)), _mm256_cvtph_ps(load_128(p + 8)));
-#else
-        return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-#endif
-    }
+    static __m512 load(const uint16_t* p) { return load_f16x16(p); }
 };
 
 struct Bf16Format : FmaFormat {

@@ -5,6 +5,8 @@
 // without AVX-512 check the same arithmetic. Include first, and only from those files.
 #pragma once
 
+#include <cstdint>
+
 #if defined(GLMSERVE_EMULATE_AVX512)
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <simde/x86/avx512.h>
@@ -32,6 +34,18 @@ inline __m512 join(__m256 low, __m256 high) {
 
 inline __m512i join(__m256i low, __m256i high) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
+}
+
+// 16 f16 at p (any alignment) -> 16 floats, exactly.
+inline __m512 load_f16x16(const uint16_t* p) {
+#if defined(GLMSERVE_EMULATE_AVX512)
+    const auto half = [](const uint16_t* q) {
+        return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+    };
+    return join(half(p), half(p + 8));
+#else
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+#endif
 }
 
 }  // namespace

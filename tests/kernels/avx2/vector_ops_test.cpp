@@ -27,7 +27,9 @@
 namespace glmserve::kernels {
 namespace {
 
+using testing::F16RowSet;
 using testing::random_normal;
+using testing::to_f16;
 
 constexpr double kF32Unit = 1.0 / (1 << 24);  // 2^-24
 
@@ -52,12 +54,6 @@ protected:
         }
     }
 };
-
-std::vector<uint16_t> to_f16(const std::vector<float>& x) {
-    std::vector<uint16_t> h(x.size());
-    for (size_t i = 0; i < x.size(); ++i) h[i] = fp32_to_fp16(x[i]);
-    return h;
-}
 
 TEST_F(Avx2VectorOpsTest, DotAgreesWithRefWithinSummationRounding) {
     double worst = 0.0;  // in units of 2^-24·Σ|x·y|
@@ -151,27 +147,10 @@ TEST_F(Avx2VectorOpsTest, ScaleMatchesRefBitForBit) {
     }
 }
 
-// n_rows f16 rows of n elements, each in its own allocation (as scattered as cache blocks).
-struct RowSet {
-    std::vector<std::vector<uint16_t>> storage;
-    std::vector<const uint16_t*> pointers;
-
-    RowSet(int64_t n, int64_t n_rows, uint32_t seed) {
-        for (int64_t p = 0; p < n_rows; ++p) {
-            storage.push_back(to_f16(random_normal(n, seed + static_cast<uint32_t>(p))));
-        }
-        for (const auto& r : storage) pointers.push_back(r.data());
-    }
-    F16Rows tile() const {
-        return F16Rows{.rows = pointers.data(), .n_rows = static_cast<int64_t>(pointers.size())};
-    }
-    float at(size_t p, int64_t i) const { return fp16_to_fp32(storage[p][static_cast<size_t>(i)]); }
-};
-
 // Head counts 1..17 cover a block of 8 query rows with every remainder; head sizes every tail.
 TEST_F(Avx2VectorOpsTest, DotTileAgreesWithRefWithinSummationRounding) {
     for (const int64_t n : {1, 7, 8, 9, 64, 128, 131}) {
-        const RowSet y(n, 5, 40);
+        const F16RowSet y(n, 5, 40);
         for (int64_t n_x = 1; n_x <= 17; ++n_x) {
             const std::vector<float> x = random_normal(n_x * n, 50 + static_cast<uint32_t>(n_x));
             std::vector<float> want(static_cast<size_t>(5 * n_x) + 1, -3.0f), got = want;
@@ -200,7 +179,7 @@ TEST_F(Avx2VectorOpsTest, DotTileAgreesWithRefWithinSummationRounding) {
 TEST_F(Avx2VectorOpsTest, AxpyTileAgreesWithRefUpToOneRoundingPerTerm) {
     for (const int64_t n : {1, 7, 8, 9, 24, 64, 128, 131}) {
         for (const int64_t n_rows : {1, 3, 128}) {
-            const RowSet x(n, n_rows, 60);
+            const F16RowSet x(n, n_rows, 60);
             for (int64_t n_y = 1; n_y <= 9; ++n_y) {
                 const std::vector<float> a = random_normal(n_rows * n_y, 70);
                 std::vector<float> want = random_normal(n_y * n + 1, 80), got = want;
