@@ -20,6 +20,8 @@
 
 #include <cmath>
 
+#include "kernels/f16_tile_ops.h"
+
 namespace glmserve::kernels::avx2 {
 
 namespace {
@@ -35,18 +37,6 @@ inline float hsum(__m256 v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
-}
-
-// Lane r = the sum of acc[r]'s 8 lanes, for r < 8 (a transposing hadd tree).
-inline __m256 hsum8(const __m256* acc) {
-    const __m256 t0 = _mm256_hadd_ps(acc[0], acc[1]);  // [01 23 of 0, of 1 | 45 67 of 0, of 1]
-    const __m256 t1 = _mm256_hadd_ps(acc[2], acc[3]);
-    const __m256 t2 = _mm256_hadd_ps(acc[4], acc[5]);
-    const __m256 t3 = _mm256_hadd_ps(acc[6], acc[7]);
-    const __m256 u0 = _mm256_hadd_ps(t0, t1);  // [0123 of 0..3 | 4567 of 0..3]
-    const __m256 u1 = _mm256_hadd_ps(t2, t3);  // the same for 4..7
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20),
-                         _mm256_permute2f128_ps(u0, u1, 0x31));
 }
 
 // out[r] = x_r · y for the R <= 8 rows x_r = x + r·n: y is widened once per 8 elements for all
@@ -65,13 +55,21 @@ inline void dot_x_rows(int64_t n, const float* x, const uint16_t* y, float* out)
         }
     }
     alignas(32) float sums[8];
-    _mm256_store_ps(sums, hsum8(acc));
+    _mm256_store_ps(sums, detail::sum_lanes_8x8(acc));
     for (int r = 0; r < R; ++r) {
         float sum = sums[r];
         for (int64_t t = i; t < n; ++t) sum += x[r * n + t] * _cvtsh_ss(y[t]);
         out[r] = sum;
     }
 }
+
+// dot_x_rows for detail::dot_tile.
+struct DotXRows {
+    template <int R>
+    static void run(int64_t n, const float* x, const uint16_t* y, float* out) {
+        dot_x_rows<R>(n, x, y, out);
+    }
+};
 
 // y_r[i .. i + 8V) += Σ_p a[p·n_y + r]·x_p[i .. i + 8V) for the R rows y_r = y + r·n, with the
 // R·V accumulators in registers across all p (R·V <= 8), each x_p slice widened once.
@@ -108,16 +106,7 @@ inline void axpy_y_rows(int64_t n, F16Rows x, const float* a, int64_t n_y, float
     int64_t i = 0;
     for (; i + 8 * V <= n; i += 8 * V) axpy_block<R, V>(i, n, x, a, n_y, y);
     for (; i + 8 <= n; i += 8) axpy_block<R, 1>(i, n, x, a, n_y, y);
-    for (; i < n; ++i) {
-        for (int r = 0; r < R; ++r) {
-            __m128 sum = _mm_set_ss(y[r * n + i]);
-            for (int64_t p = 0; p < x.n_rows; ++p) {
-                sum = _mm_fmadd_ss(_mm_set_ss(a[p * n_y + r]), _mm_set_ss(_cvtsh_ss(x.rows[p][i])),
-                                   sum);
-            }
-            y[r * n + i] = _mm_cvtss_f32(sum);
-        }
-    }
+    detail::axpy_tail<R>(i, n, x, a, n_y, y);
 }
 
 // e^x for 8 lanes (see the file comment). Clamping to [-104, 89] keeps k in [-150, 128]
@@ -213,22 +202,7 @@ void scale_f32(int64_t n, float a, float* y) {
 }
 
 void dot_f32_f16_tile(int64_t n, const float* x, int64_t n_x, F16Rows y, float* out) {
-    for (int64_t p = 0; p < y.n_rows; ++p) {
-        const uint16_t* row = y.rows[p];
-        float* o = out + p * n_x;
-        int64_t r = 0;
-        for (; r + 8 <= n_x; r += 8) dot_x_rows<8>(n, x + r * n, row, o + r);
-        switch (n_x - r) {
-            case 1: dot_x_rows<1>(n, x + r * n, row, o + r); break;
-            case 2: dot_x_rows<2>(n, x + r * n, row, o + r); break;
-            case 3: dot_x_rows<3>(n, x + r * n, row, o + r); break;
-            case 4: dot_x_rows<4>(n, x + r * n, row, o + r); break;
-            case 5: dot_x_rows<5>(n, x + r * n, row, o + r); break;
-            case 6: dot_x_rows<6>(n, x + r * n, row, o + r); break;
-            case 7: dot_x_rows<7>(n, x + r * n, row, o + r); break;
-            default: break;
-        }
-    }
+    detail::dot_tile<8, DotXRows>(n, x, n_x, y, out, [](int64_t) {});
 }
 
 void axpy_f16_tile(int64_t n, F16Rows x, const float* a, int64_t n_y, float* y) {

@@ -10,8 +10,8 @@
 //     per tile.
 // Measured on the 4-layer GLM-4-9B bench model (Q4_0, pp2048, Zen 5), where the AVX2 tile ops
 // took 18% of prefill: see the README's engine section.
-// Tails shorter than a vector go element by element with the same operations as the AVX2
-// kernels' tails. Thread: pure functions.
+// Tails shorter than a vector go element by element through the AVX2 kernels' code
+// (f16_tile_ops.h). Thread: pure functions.
 #include "kernels/avx512/vector_ops.h"
 
 // Before any header that includes <immintrin.h> itself: intrinsics.h silences GCC 12's false
@@ -19,6 +19,8 @@
 // clang-format off
 #include "kernels/avx512/intrinsics.h"
 // clang-format on
+
+#include "kernels/f16_tile_ops.h"
 
 namespace glmserve::kernels::GLMSERVE_AVX512_NAMESPACE {
 
@@ -38,20 +40,13 @@ inline __m256 fold_halves(__m512 v) {
     return _mm256_add_ps(_mm512_castps512_ps256(v), high);
 }
 
-// Lane r = the sum of acc[r]'s 16 lanes, for r < 8, in a fixed order (fold the halves, then a
-// transposing hadd tree).
+// Lane r = the sum of acc[r]'s 16 lanes, for r < 8, in a fixed order (fold the halves, then
+// the AVX2 kernel's transposing tree).
 inline __m256 hsum8(const __m512 (&acc)[kDotRows]) {
     __m256 s[kDotRows];
 #pragma GCC unroll 8
     for (int r = 0; r < kDotRows; ++r) s[r] = fold_halves(acc[r]);
-    const __m256 t0 = _mm256_hadd_ps(s[0], s[1]);  // [01 23 of 0, of 1 | 45 67 of 0, of 1]
-    const __m256 t1 = _mm256_hadd_ps(s[2], s[3]);
-    const __m256 t2 = _mm256_hadd_ps(s[4], s[5]);
-    const __m256 t3 = _mm256_hadd_ps(s[6], s[7]);
-    const __m256 u0 = _mm256_hadd_ps(t0, t1);  // [0123 of 0..3 | 4567 of 0..3]
-    const __m256 u1 = _mm256_hadd_ps(t2, t3);  // the same for 4..7
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20),
-                         _mm256_permute2f128_ps(u0, u1, 0x31));
+    return detail::sum_lanes_8x8(s);
 }
 
 // out[r] = x_r · y for the R <= 8 rows x_r = x + r·n: y is widened once per 16 elements for all
@@ -78,6 +73,14 @@ inline void dot_x_rows(int64_t n, const float* x, const uint16_t* y, float* out)
         out[r] = sum;
     }
 }
+
+// dot_x_rows for detail::dot_tile.
+struct DotXRows {
+    template <int R>
+    static void run(int64_t n, const float* x, const uint16_t* y, float* out) {
+        dot_x_rows<R>(n, x, y, out);
+    }
+};
 
 // Asks for the n f16 elements at `row` (prefetcht0, a line at a time).
 inline void prefetch_row(const uint16_t* row, int64_t n) {
@@ -121,36 +124,13 @@ inline void axpy_y_rows(int64_t n, F16Rows x, const float* a, int64_t n_y, float
     int64_t i = 0;
     for (; i + 16 * V <= n; i += 16 * V) axpy_block<R, V>(i, n, x, a, n_y, y);
     for (; i + 16 <= n; i += 16) axpy_block<R, 1>(i, n, x, a, n_y, y);
-    for (; i < n; ++i) {
-        for (int r = 0; r < R; ++r) {
-            __m128 sum = _mm_set_ss(y[r * n + i]);
-            for (int64_t p = 0; p < x.n_rows; ++p) {
-                sum = _mm_fmadd_ss(_mm_set_ss(a[p * n_y + r]), _mm_set_ss(_cvtsh_ss(x.rows[p][i])),
-                                   sum);
-            }
-            y[r * n + i] = _mm_cvtss_f32(sum);
-        }
-    }
+    detail::axpy_tail<R>(i, n, x, a, n_y, y);
 }
 
 void dot_f32_f16_tile(int64_t n, const float* x, int64_t n_x, F16Rows y, float* out) {
-    for (int64_t p = 0; p < y.n_rows; ++p) {
+    detail::dot_tile<kDotRows, DotXRows>(n, x, n_x, y, out, [n, y](int64_t p) {
         if (p + kRowsAhead < y.n_rows) prefetch_row(y.rows[p + kRowsAhead], n);
-        const uint16_t* row = y.rows[p];
-        float* o = out + p * n_x;
-        int64_t r = 0;
-        for (; r + kDotRows <= n_x; r += kDotRows) dot_x_rows<kDotRows>(n, x + r * n, row, o + r);
-        switch (n_x - r) {
-            case 1: dot_x_rows<1>(n, x + r * n, row, o + r); break;
-            case 2: dot_x_rows<2>(n, x + r * n, row, o + r); break;
-            case 3: dot_x_rows<3>(n, x + r * n, row, o + r); break;
-            case 4: dot_x_rows<4>(n, x + r * n, row, o + r); break;
-            case 5: dot_x_rows<5>(n, x + r * n, row, o + r); break;
-            case 6: dot_x_rows<6>(n, x + r * n, row, o + r); break;
-            case 7: dot_x_rows<7>(n, x + r * n, row, o + r); break;
-            default: break;
-        }
-    }
+    });
 }
 
 void axpy_f16_tile(int64_t n, F16Rows x, const float* a, int64_t n_y, float* y) {
