@@ -8,8 +8,11 @@
 //   - axpy_f16_tile keeps a block of R heads × V vectors of the outputs in registers across
 //     every V row of the tile (R·V up to 16 chains), so the outputs are loaded and stored once
 //     per tile.
-// Measured on the 4-layer GLM-4-9B bench model (Q4_0, pp2048, Zen 5), where the AVX2 tile ops
-// took 18% of prefill: see the README's engine section.
+// On the 4-layer GLM-4-9B bench model (Q4_0, Zen 5), where the AVX2 tile ops took 18% of a
+// 2048-token prefill, alternating A/B: pp2048 +9-12%, pp512 +2-4%. Most of it is the prefetch
+// of the K/V rows two ahead: without it the same kernels gained nothing measurable (the loads
+// of each short row waited on L2); the AVX2 kernels, slower per row, gained nothing from it.
+// Two K rows per call (16 accumulators) measured no better than one.
 // Tails shorter than a vector go element by element through the AVX2 kernels' code
 // (f16_tile_ops.h). Thread: pure functions.
 #include "kernels/avx512/vector_ops.h"
