@@ -42,6 +42,11 @@ using testing::random_normal;
 
 enum class Table { Avx2, Avx512Emulated, Avx512 };
 
+// The unquantized types, packed one SIMD step of each row at a time (avx512/float_types.cpp).
+bool is_float(T type) {
+    return type == T::F32 || type == T::F16 || type == T::BF16;
+}
+
 class PackedTest : public ::testing::TestWithParam<std::tuple<Table, T>> {
 protected:
     void SetUp() override {
@@ -168,7 +173,7 @@ void expect_group_matches_vec_dot(const KernelTable& table, T type, int64_t n,
     // Every byte of the group is written (what was there before does not show through).
     EXPECT_EQ(std::memcmp(group.data(), other_fill.data(), group_bytes), 0);
     group.pop_back();
-    if (type == T::Q8_0 || type == T::Q4_0 || type == T::Q4_1) {
+    if (type == T::Q8_0 || type == T::Q4_0 || type == T::Q4_1 || is_float(type)) {
         // These layouts move whole bytes only: the same multiset of bytes.
         std::vector<uint8_t> sorted_rows = rows, sorted_group = group;
         std::sort(sorted_rows.begin(), sorted_rows.end());
@@ -208,10 +213,35 @@ TEST_P(PackedTest, EveryLaneEqualsVecDotBitForBit) {
     ASSERT_NE(table()[type].pack_rows, nullptr);
     ASSERT_NE(table()[type].vec_dot_packed, nullptr);
     const int64_t block = testing::block_size_of(type);
-    for (const int64_t n : {block, 2 * block, 3 * block, 5 * block, 7 * block, int64_t{4096}}) {
+    std::vector<int64_t> lengths = {block, 2 * block, 3 * block, 5 * block, 7 * block, 4096};
+    if (is_float(type)) {
+        // Around the 16- and 32-element steps (BF16 pairs), and a last partial step.
+        lengths.insert(lengths.end(), {15, 16, 17, 31, 32, 33, 48, 100, 4099});
+    }
+    for (const int64_t n : lengths) {
         expect_group_matches_vec_dot(table(), type, n, weight_rows(table(), type, n, 7),
                                      activation_rows(table(), type, n, kMaxActRows, 9));
     }
+}
+
+// Random bit patterns of a float type's elements, every sign, exponent (subnormals included)
+// and mantissa, with the all-ones exponent (inf, NaN) turned into the largest finite one.
+std::vector<uint8_t> random_finite_floats(T type, int64_t n, std::mt19937& rng) {
+    std::vector<uint8_t> bytes(bytes_of_row(type, n));
+    const auto fill = [&]<typename Bits>(Bits exponent_mask) {
+        for (size_t off = 0; off < bytes.size(); off += sizeof(Bits)) {
+            auto bits = static_cast<Bits>(rng());
+            if ((bits & exponent_mask) == exponent_mask)
+                bits ^= exponent_mask & (exponent_mask - 1);
+            std::memcpy(bytes.data() + off, &bits, sizeof(bits));
+        }
+    };
+    switch (type) {
+        case T::F32: fill(uint32_t{0x7F800000}); break;
+        case T::F16: fill(uint16_t{0x7C00}); break;
+        default: fill(uint16_t{0x7F80}); break;  // BF16
+    }
+    return bytes;
 }
 
 // Bytes of one block (K-quants: super-block) of `type`.
@@ -245,8 +275,13 @@ TEST_P(PackedTest, RandomBytesAndExtremeActivations) {
     // random.
     std::mt19937 rng(5);
     std::vector<uint8_t> rows(bytes_of_row(type, n) * kPackRows);
-    for (uint8_t& b : rows) b = static_cast<uint8_t>(rng());
-    set_block_scales(rows, type, [&rng] { return static_cast<uint16_t>(0x2000 + rng() % 0x2000); });
+    if (is_float(type)) {
+        rows = random_finite_floats(type, n * kPackRows, rng);
+    } else {
+        for (uint8_t& b : rows) b = static_cast<uint8_t>(rng());
+        set_block_scales(rows, type,
+                         [&rng] { return static_cast<uint16_t>(0x2000 + rng() % 0x2000); });
+    }
     std::vector<float> big(n);
     for (int64_t i = 0; i < n; ++i)
         big[i] = (i % 3 == 0) ? -1000.0f : 999.0f - static_cast<float>(i);
@@ -268,6 +303,7 @@ TEST_P(PackedTest, RandomBytesAndExtremeActivations) {
 // well as the row-major one.
 TEST_P(PackedTest, LargestIntSumsStayExact) {
     const T type = weight_type();
+    if (is_float(type)) GTEST_SKIP() << "no integer sums in the float kernels";
     const int64_t n = 256;
     const uint64_t row_bytes = bytes_of_row(type, n);
     std::vector<uint8_t> rows(row_bytes * kPackRows);
@@ -318,7 +354,8 @@ TEST_P(PackedTest, MatmulWithPackedWeightsEqualsRowMajor) {
     const T type = weight_type();
     ThreadPool pool(2);
     MatmulScratch scratch;
-    const int64_t n_in = 3 * testing::block_size_of(type);
+    // Floats: several 16-element steps and a partial one.
+    const int64_t n_in = is_float(type) ? 83 : 3 * testing::block_size_of(type);
     for (const int64_t n_out : {8, 21, 48}) {
         std::vector<uint8_t> data;
         for (int64_t o = 0; o < n_out; ++o) {
@@ -441,6 +478,12 @@ INSTANTIATE_TEST_SUITE_P(Tables, PackedTest,
                                                               Table::Avx512),
                                             ::testing::Values(T::Q8_0, T::Q4_0, T::Q5_0, T::Q4_1,
                                                               T::Q5_1, T::Q4_K, T::Q5_K, T::Q6_K)),
+                         case_name);
+
+// The float types are packed by the AVX-512 tables only.
+INSTANTIATE_TEST_SUITE_P(FloatTables, PackedTest,
+                         ::testing::Combine(::testing::Values(Table::Avx512Emulated, Table::Avx512),
+                                            ::testing::Values(T::F32, T::F16, T::BF16)),
                          case_name);
 
 }  // namespace
