@@ -351,24 +351,15 @@ void pack_rows(int64_t n, const void* rows, size_t row_bytes, void* group) {
     }
 }
 
-// Rows [r0, r0 + R) of a packed group against C activation rows: output (r, c) goes to
-// out[c * out_stride + r0 + r]. With kPrefetch, asks for each line of a step
-// kPackedPrefetchBytes ahead.
+// acc[r][c] += the products of elements [from, to) (whole steps) of rows r0 + r of a packed
+// group and a_c; with kPrefetch, asking for each line of a step kPackedPrefetchBytes ahead.
 template <typename F, int R, int C, bool kPrefetch>
-void packed_pass(int64_t n, const typename F::Elem* group, int r0, const typename F::Elem* const* a,
-                 float* out, size_t out_stride) {
+inline void add_packed_steps(__m512 (&acc)[R][C], const typename F::Elem* group, int r0,
+                             const typename F::Elem* const* a, int64_t from, int64_t to) {
     using Elem = typename F::Elem;
-    constexpr int64_t kStepElems = kPackRows * F::kElems;  // one step of all the group's rows
-    constexpr int kStepLines = static_cast<int>(kStepElems * sizeof(Elem) / 64);
-    __m512 acc[R][C];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-    }
-    const int64_t whole = n / F::kElems * F::kElems;
-    for (int64_t i = 0; i < whole; i += F::kElems) {
-        const Elem* s = group + i * kPackRows;
+    constexpr int kStepLines = static_cast<int>(kPackRows * F::kElems * sizeof(Elem) / 64);
+    for (int64_t i = from; i < to; i += F::kElems) {
+        const Elem* s = group + i * kPackRows;  // step i / kElems of all the group's rows
         if constexpr (kPrefetch) {
 #pragma GCC unroll 8
             for (int line = 0; line < kStepLines; ++line) {
@@ -384,13 +375,82 @@ void packed_pass(int64_t n, const typename F::Elem* group, int r0, const typenam
         for (int c = 0; c < C; ++c) step_a[c] = a[c] + i;
         step<F, R, C>(acc, w, step_a, 0);
     }
-    // The partial step: each row's n - whole elements, row after row, after the whole steps.
-    const int64_t rest = n - whole;
+}
+
+// finish() for rows r0 + r of a packed group: the partial step (each row's elements past the
+// whole steps, row after row, after them), then output (r, c) to out[c * out_stride + r0 + r].
+template <typename F, int R, int C>
+inline void finish_packed(__m512 (&acc)[R][C], int64_t n, const typename F::Elem* group, int r0,
+                          const typename F::Elem* const* a, float* out, size_t out_stride) {
+    using Elem = typename F::Elem;
+    const int64_t whole = n / F::kElems * F::kElems, rest = n - whole;
     const Elem* w[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) w[r] = group + whole * kPackRows + (r0 + r) * rest - whole;
     finish<F, R, C>(acc, n, whole, w, a, out + r0, {.row_stride = 1, .col_stride = out_stride});
 }
+
+// Rows [r0, r0 + R) of a packed group against C activation rows, in one pass.
+template <typename F, int R, int C, bool kPrefetch>
+void packed_pass(int64_t n, const typename F::Elem* group, int r0, const typename F::Elem* const* a,
+                 float* out, size_t out_stride) {
+    __m512 acc[R][C];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    }
+    add_packed_steps<F, R, C, kPrefetch>(acc, group, r0, a, 0, n / F::kElems * F::kElems);
+    finish_packed<F, R, C>(acc, n, group, r0, a, out, out_stride);
+}
+
+// The four 4-row passes of two adjacent packed groups (16 rows) against C activations, k-block
+// by k-block as blocked_tile does for row-major rows (and for the same reason: a block of the
+// activations, read into L1 once, serves all 16 rows); each output is packed_pass's bit for bit.
+template <typename F, int C>
+void packed_blocked_pair(int64_t n, const typename F::Elem* groups, size_t group_elems,
+                         const typename F::Elem* const* a, float* out, size_t out_stride) {
+    static_assert(F::kBlockElems > 0 && F::kBlockElems % F::kElems == 0);
+    constexpr int kPasses = 2 * kPackRows / kPassRows;
+    PassSums<C> sums[kPasses];
+    for (PassSums<C>& pass : sums) {
+        for (auto& row : pass) {
+            for (__m512& v : row) v = _mm512_setzero_ps();
+        }
+    }
+    // Pass p: rows (p % 2)·4.. of group p / 2, whose outputs are rows p·4.. of the pair.
+    const auto group_of = [&](int p) { return groups + (p / 2) * group_elems; };
+    const auto first_row = [](int p) { return (p % 2) * kPassRows; };
+    const int64_t whole = n / F::kElems * F::kElems;
+    for (int64_t from = 0; from < whole; from += F::kBlockElems) {
+        const int64_t to = std::min(from + F::kBlockElems, whole);
+        for (int p = 0; p < kPasses; ++p) {
+            __m512 acc[kPassRows][C];
+            move_pass<false>(acc, sums[p]);
+            add_packed_steps<F, kPassRows, C, false>(acc, group_of(p), first_row(p), a, from, to);
+            move_pass<true>(acc, sums[p]);
+        }
+    }
+    for (int p = 0; p < kPasses; ++p) {
+        __m512 acc[kPassRows][C];
+        move_pass<false>(acc, sums[p]);
+        finish_packed<F, kPassRows, C>(acc, n, group_of(p), first_row(p), a,
+                                       out + (p / 2) * kPackRows, out_stride);
+    }
+}
+
+// The activation row pointers of a packed kernel's call.
+template <typename Elem>
+struct ActRows {
+    const Elem* rows[kMaxActRows];
+
+    ActRows(const void* act, size_t act_stride, int n_act) {
+        for (int c = 0; c < n_act; ++c) {
+            rows[c] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(act) +
+                                                    static_cast<size_t>(c) * act_stride);
+        }
+    }
+};
 
 // KernelTable::VecDotPackedFn: one pass over all the group's rows for a GEMV; 4×C passes (the
 // row-major tile's) for several tokens.
@@ -399,21 +459,40 @@ void vec_dot_packed(int64_t n, const void* group, const void* act, size_t act_st
                     float* out, size_t out_stride) {
     using Elem = typename F::Elem;
     const auto* g = static_cast<const Elem*>(group);
-    const Elem* a[kMaxActRows];
-    for (int c = 0; c < n_act; ++c) {
-        a[c] = reinterpret_cast<const Elem*>(static_cast<const uint8_t*>(act) + c * act_stride);
-    }
+    const ActRows<Elem> a(act, act_stride, n_act);
     const auto passes = [&]<int C>() {
         for (int r0 = 0; r0 < kPackRows; r0 += kPassRows) {
-            packed_pass<F, kPassRows, C, false>(n, g, r0, a, out, out_stride);
+            packed_pass<F, kPassRows, C, false>(n, g, r0, a.rows, out, out_stride);
         }
     };
     static_assert(kMaxActRows == 4, "one case per activation count below");
     switch (n_act) {
-        case 1: packed_pass<F, kPackRows, 1, true>(n, g, 0, a, out, out_stride); break;
+        case 1: packed_pass<F, kPackRows, 1, true>(n, g, 0, a.rows, out, out_stride); break;
         case 2: passes.template operator()<2>(); break;
         case 3: passes.template operator()<3>(); break;
         default: passes.template operator()<4>(); break;
+    }
+}
+
+// KernelTable::vec_dot_packed_pair of a format that k-blocks its prompt tiles (F::kTileRows >
+// kPassRows): a GEMV streams each group as vec_dot_packed does; several tokens go through
+// packed_blocked_pair.
+template <typename F>
+void vec_dot_packed_pair(int64_t n, const void* group, const void* act, size_t act_stride,
+                         int n_act, float* out, size_t out_stride) {
+    using Elem = typename F::Elem;
+    const auto* g = static_cast<const Elem*>(group);
+    const size_t group_elems = packed_group_bytes<F>(n) / sizeof(Elem);
+    const ActRows<Elem> a(act, act_stride, n_act);
+    switch (n_act) {
+        case 1:
+            packed_pass<F, kPackRows, 1, true>(n, g, 0, a.rows, out, out_stride);
+            packed_pass<F, kPackRows, 1, true>(n, g + group_elems, 0, a.rows, out + kPackRows,
+                                               out_stride);
+            break;
+        case 2: packed_blocked_pair<F, 2>(n, g, group_elems, a.rows, out, out_stride); break;
+        case 3: packed_blocked_pair<F, 3>(n, g, group_elems, a.rows, out, out_stride); break;
+        default: packed_blocked_pair<F, 4>(n, g, group_elems, a.rows, out, out_stride); break;
     }
 }
 
@@ -427,6 +506,7 @@ void set_float_kernels(TypeKernels& k) {
     k.packed_group_bytes = packed_group_bytes<F>;
     k.pack_rows = pack_rows<F>;
     k.vec_dot_packed = vec_dot_packed<F>;
+    if constexpr (F::kTileRows > kPassRows) k.vec_dot_packed_pair = vec_dot_packed_pair<F>;
 }
 
 }  // namespace
