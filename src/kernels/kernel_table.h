@@ -96,6 +96,9 @@ struct TypeKernels {
     PackedGroupBytesFn packed_group_bytes = nullptr;
     PackRowsFn pack_rows = nullptr;
     VecDotPackedFn vec_dot_packed = nullptr;
+    // Tokens per vec_dot_packed (or _pair) call in a matmul (1..kMaxActRows), as tile_tokens is
+    // for vec_dot_tile. Speed only.
+    int packed_tile_tokens = kMaxActRows;
     // Optional, only with the packed layout: two adjacent groups (2·kPackRows rows, the second
     // packed_group_bytes(n) after the first) per call, out[c * out_stride + r] for r < 16, each
     // equal to vec_dot_packed's bit for bit. Where one vector holds both groups (AVX-512).

@@ -14,17 +14,18 @@
 //      one pool.run. Chunk boundaries sit on multiples of 16 outputs, so two threads never
 //      write the same cache line of a 64-byte-aligned y row (when n_out is a multiple of 16).
 //   3. Within a chunk, tokens go in tiles of kMaxActRows (vec_dot_tile: of the type's
-//      tile_tokens, and rows in groups of its tile_rows). Rows of a packed weight (groups of
-//      kPackRows interleaved rows, WeightMatrix::packed) go a group at a time through
-//      vec_dot_packed, which keeps one row per SIMD lane (two groups at a time through
-//      vec_dot_packed_pair where the table has one). Otherwise, with vec_dot_tile, the
-//      chunk's rows go in groups of tile_rows and each (row group, token tile) is one call:
-//      a weight block is unpacked once for the whole token tile and an activation block loaded
-//      once for the whole row group (a 1-token GEMV too gets several rows per call, so their
-//      accumulation chains overlap). Without it, vec_dot_rows unpacks each weight row once for
-//      the token tile (vec_dot per token when the table has neither, or the tile has one
-//      token). The chunk's weight rows stay in cache across token tiles; each tile's
-//      activations stay in L1 across rows.
+//      tile_tokens, and rows in groups of its tile_rows; packed groups: of its
+//      packed_tile_tokens). Rows of a packed weight (groups of kPackRows interleaved rows,
+//      WeightMatrix::packed) go a group at a time through vec_dot_packed (the quantized
+//      layouts keep one row per SIMD lane; the float ones interleave the rows' SIMD steps), two
+//      groups at a time through vec_dot_packed_pair where the table has one. Otherwise, with
+//      vec_dot_tile, the chunk's rows go in groups of tile_rows and each (row group, token
+//      tile) is one call: a weight block is unpacked once for the whole token tile and an
+//      activation block loaded once for the whole row group (a 1-token GEMV too gets several
+//      rows per call, so their accumulation chains overlap). Without it, vec_dot_rows unpacks
+//      each weight row once for the token tile (vec_dot per token when the table has neither,
+//      or the tile has one token). The chunk's weight rows stay in cache across token tiles;
+//      each tile's activations stay in L1 across rows.
 // Which thread computes a chunk varies from run to run, but each y[t][o] is one vec_dot (or the
 // bit-identical vec_dot_rows / vec_dot_tile / vec_dot_packed lane) of W[o] and x[t], so the
 // result does not.
@@ -87,6 +88,7 @@ struct JobPlan {
     // packed_group_bytes; when set, preferred).
     VecDotPackedFn vec_dot_packed = nullptr;
     VecDotPackedFn vec_dot_packed_pair = nullptr;  // optional, with vec_dot_packed
+    int packed_tile_tokens = kMaxActRows;          // tokens per packed call
     const uint8_t* packed = nullptr;
     uint64_t group_bytes = 0;
     int64_t n_packed_rows = 0;
@@ -190,6 +192,8 @@ void plan_jobs(const KernelTable& table, std::span<const MatmulJob> jobs, const 
         if (uses_packed(wk, *job.w)) {
             p.vec_dot_packed = wk.vec_dot_packed;
             p.vec_dot_packed_pair = wk.vec_dot_packed_pair;
+            p.packed_tile_tokens = wk.packed_tile_tokens;
+            GS_CHECK(p.packed_tile_tokens >= 1 && p.packed_tile_tokens <= kMaxActRows);
             p.packed = static_cast<const uint8_t*>(job.w->packed);
             p.group_bytes = wk.packed_group_bytes(plan.n_in);
             p.n_packed_rows = job.w->n_out / kPackRows * kPackRows;
@@ -239,8 +243,9 @@ void compute_packed_groups(const JobPlan& p, int64_t n_in, int64_t n_tokens, int
         const bool pair = p.vec_dot_packed_pair != nullptr && o + 2 * kPackRows <= o_end;
         const VecDotPackedFn kernel = pair ? p.vec_dot_packed_pair : p.vec_dot_packed;
         const uint8_t* group = p.packed + static_cast<uint64_t>(o / kPackRows) * p.group_bytes;
-        for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxActRows) {
-            const int n_act = static_cast<int>(std::min<int64_t>(kMaxActRows, n_tokens - t0));
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += p.packed_tile_tokens) {
+            const int n_act =
+                static_cast<int>(std::min<int64_t>(p.packed_tile_tokens, n_tokens - t0));
             kernel(n_in, group, p.act + static_cast<uint64_t>(t0) * p.act_row_bytes,
                    p.act_row_bytes, n_act, p.y + t0 * p.n_out + o, static_cast<size_t>(p.n_out));
         }

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -463,6 +464,54 @@ TEST(Avx2PackedMany, SuffixedActivationsServeEveryJob) {
                 << "job " << j << ", " << n_tokens << " tokens";
         }
     }
+}
+
+// The token counts vec_dot_packed was called with, as a bit mask, and the kernel it forwards to.
+std::atomic<uint32_t> g_packed_n_act_seen{0};
+VecDotPackedFn g_packed_kernel = nullptr;
+
+void recording_vec_dot_packed(int64_t n, const void* group, const void* act, size_t act_stride,
+                              int n_act, float* out, size_t out_stride) {
+    g_packed_n_act_seen.fetch_or(1u << n_act);
+    g_packed_kernel(n, group, act, act_stride, n_act, out, out_stride);
+}
+
+// TypeKernels::packed_tile_tokens sets how many tokens matmul hands vec_dot_packed a call: 13
+// tokens go as 3+3+3+3+1 with the F16 kernels' 3 and as 4+4+4+1 with 4, the same results
+// either way. On the SIMDe build of the AVX-512 table, so it runs on every CPU.
+TEST(PackedTiles, PackedTileTokensSetsTheTokensPerCall) {
+    KernelTable table = testing::avx512_emulated_kernels();
+    TypeKernels& k = table[T::F16];
+    ASSERT_EQ(k.packed_tile_tokens, 3);
+    g_packed_kernel = k.vec_dot_packed;
+    k.vec_dot_packed = recording_vec_dot_packed;
+    const int64_t n_in = 40, n_out = 16;
+    std::vector<uint8_t> data;
+    for (int64_t o = 0; o < n_out; ++o) {
+        const std::vector<uint8_t> q = quantize(table, T::F16, random_normal(n_in, 700 + o));
+        data.insert(data.end(), q.begin(), q.end());
+    }
+    WeightMatrix w{.type = T::F16,
+                   .data = data.data(),
+                   .n_in = n_in,
+                   .n_out = n_out,
+                   .row_bytes = bytes_of_row(T::F16, n_in)};
+    PackedWeights store;
+    ASSERT_TRUE(store.pack(table, w));
+    ThreadPool pool(2);
+    MatmulScratch scratch;
+    const std::vector<float> x = random_normal(n_in * 13, 71);
+    const auto run = [&](int tile_tokens, uint32_t want_seen) {
+        k.packed_tile_tokens = tile_tokens;
+        g_packed_n_act_seen.store(0);
+        std::vector<float> y(static_cast<size_t>(n_out * 13));
+        matmul(table, w, x.data(), 13, y.data(), scratch, pool);
+        EXPECT_EQ(g_packed_n_act_seen.load(), want_seen) << "packed_tile_tokens " << tile_tokens;
+        return y;
+    };
+    const std::vector<float> threes = run(3, (1u << 3) | (1u << 1));
+    const std::vector<float> fours = run(4, (1u << 4) | (1u << 1));
+    EXPECT_EQ(std::memcmp(threes.data(), fours.data(), threes.size() * sizeof(float)), 0);
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::tuple<Table, T>>& param) {
