@@ -53,7 +53,9 @@ using VecDotTileFn = void (*)(int64_t n, const void* weights, size_t w_stride, i
 
 // Row-interleaved weight groups: kPackRows rows stored so that one vector load holds the same
 // few columns of every row of the group, and a kernel keeps row r in lane r (no horizontal
-// reductions; see avx2/packed.cpp for the layouts). A group holds the bytes of its rows, plus
+// reductions; see avx2/packed.cpp for the layouts). The float layouts (avx512/float_types.cpp)
+// interleave whole SIMD steps of each row instead, so that their kernels read a group as one
+// stream and sum as vec_dot does. A group holds the bytes of its rows, plus
 // whatever a layout adds to save the kernel work (Q4_K: decoded scales, 2.8% more);
 // packed_group_bytes(n) says how many. pack_rows writes one group from kPackRows rows that
 // start row_bytes apart.

@@ -10,6 +10,9 @@
 // The last partial vector of a row is copied into a zero-filled one and takes one more step (a
 // zero weight times a zero activation adds +0), so there is no scalar tail. No masked loads: the
 // tests' SIMDe build lacks them.
+// The same passes also run over packed rows (pack_rows below: a group's 8 rows interleaved one
+// step at a time), which the engine uses for its weight matrices: 8×1 passes for a GEMV, 8×3 for
+// prompts (BF16 pairs: 4×4 passes over two groups, k-blocked), each output still vec_dot's bits.
 // Thread: pure functions.
 #include "kernels/avx512/float_types.h"
 

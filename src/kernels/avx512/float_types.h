@@ -17,7 +17,9 @@
 
 namespace glmserve::kernels::avx512 {
 
-// Overrides vec_dot, vec_dot_rows, vec_dot_tile and tile_tokens of F32, F16 and BF16 in t.
+// Overrides vec_dot, vec_dot_rows, vec_dot_tile and tile_tokens of F32, F16 and BF16 in t, and
+// gives them a packed layout (pack_rows, vec_dot_packed; BF16 pairs also vec_dot_packed_pair)
+// whose every lane equals vec_dot bit for bit.
 // bf16_pairs: BF16 through vdpbf16ps (the CPU must have AVX512_BF16), else FMAs as F16.
 void add_float_kernels(KernelTable& t, bool bf16_pairs);
 
