@@ -69,8 +69,14 @@ TempDir::~TempDir() {
 }
 
 uint16_t find_free_ports(int count) {
+    // Below Linux's default ephemeral range (32768-60999), from which the kernel hands out the
+    // source ports of every connection and port-0 listener the other tests open in parallel:
+    // one of those could take a port here between this check and a child's bind (the likely
+    // cause of one crash-loop test failure under ctest -j2 that did not recur alone).
+    constexpr int kFirst = 20000, kEnd = 32768;
+    GS_CHECK(count >= 1 && count < kEnd - kFirst);
     std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> base_dist(20000, 59000);
+    std::uniform_int_distribution<int> base_dist(kFirst, kEnd - count);
     for (int attempt = 0; attempt < 200; ++attempt) {
         const int base = base_dist(rng);
         bool all = true;

@@ -29,7 +29,8 @@ private:
     std::string path_;
 };
 
-// The first of `count` consecutive ports that could all be bound on 127.0.0.1 just now.
+// The first of `count` consecutive ports that could all be bound on 127.0.0.1 just now, below
+// the kernel's ephemeral port range.
 uint16_t find_free_ports(int count);
 
 // Polls `condition` every 10 ms until it holds (true) or `timeout` passes (false).
