@@ -1,15 +1,15 @@
-// Tests of the row-interleaved kernels (src/kernels/avx2/packed.cpp, packed_q4_k.cpp, and the
-// AVX-512 VNNI ones of src/kernels/avx512/packed_vnni.cpp and packed_pairs.cpp): every lane of
-// vec_dot_packed (and of vec_dot_packed_pair, over two groups) must equal the row-major vec_dot
-// of the same table bit for bit (what keeps a model's logits the
-// same with packed weights), for every token count, several row lengths, random and extreme
-// data; packing must fill exactly packed_group_bytes (and move bytes only where the layout adds
-// none); and matmul with a packed copy must equal matmul without one, tail rows (n_out not a
-// multiple of 8) included, also when one activation conversion (with Q4_0's suffix) serves
-// several matrices.
-// Each runs on three tables: avx2; avx512_emulated, the VNNI source built with SIMDe's portable
-// AVX-512 intrinsics, so that CPUs without AVX-512 (CI's) check its arithmetic; and avx512, the
-// real one. Every test skips on a CPU without the avx2 level, avx512's on one without avx512.
+// Tests of the row-interleaved kernels (src/kernels/avx2/packed.cpp, packed_q4_k.cpp, the
+// AVX-512 VNNI ones of src/kernels/avx512/packed_vnni.cpp and packed_pairs.cpp, and the AVX-512
+// F32/F16/BF16 layouts of src/kernels/avx512/float_types.cpp): every lane of vec_dot_packed (and
+// of vec_dot_packed_pair, over two groups) must equal the row-major vec_dot of the same table
+// bit for bit (what keeps a model's logits the same with packed weights), for every token count,
+// several row lengths, random and extreme data; packing must fill exactly packed_group_bytes (and
+// move bytes only where the layout adds none); and matmul with a packed copy must equal matmul
+// without one, tail rows (n_out not a multiple of 8) included, also when one activation conversion
+// (with Q4_0's suffix) serves several matrices. Each runs on three tables (the float types on the
+// last two): avx2; avx512_emulated, the AVX-512 sources built with SIMDe's portable intrinsics, so
+// that CPUs without AVX-512 (CI's) check their arithmetic; and avx512, the real one. Every test
+// skips on a CPU without the avx2 level, avx512's on one without avx512.
 #include "kernels/avx2/packed.h"
 
 #include <gtest/gtest.h>
@@ -226,7 +226,7 @@ TEST_P(PackedTest, EveryLaneEqualsVecDotBitForBit) {
 }
 
 // Random bit patterns of a float type's elements, every sign, exponent (subnormals included)
-// and mantissa, with the all-ones exponent (inf, NaN) turned into the largest finite one.
+// and mantissa, except that an all-ones exponent (inf, NaN) loses its top bit.
 std::vector<uint8_t> random_finite_floats(T type, int64_t n, std::mt19937& rng) {
     std::vector<uint8_t> bytes(bytes_of_row(type, n));
     const auto fill = [&]<typename Bits>(Bits exponent_mask) {

@@ -333,11 +333,13 @@ struct TileRows {
 // (F16; BF16 pairs step 32 elements), the last partial step's elements of each row after them,
 // [row 0, whole..n)[row 1, whole..n)... A pass over packed rows makes the row-major pass's steps
 // in the same order and each output equals vec_dot bit for bit; only the addresses differ.
-// What that buys: a GEMV reads a group as one sequential stream (4 cache lines per F16 step), where
-// the row-major pass reads 4 streams a row apart; and a prompt's 4-row passes read 128 (256)
-// contiguous bytes per step. Alternating A/B against row-major on the 4-layer GLM-4-9B bench
-// model (bench engine, 2 threads): F16 pp128 +5-13%, pp512 +16%, generation 101-105% of the
-// roofline against 90-103%; BF16 pp128 +5-50% (a noisy hour), pp512 -6% to +4%.
+// What that buys: a GEMV reads a group as one sequential stream (4 cache lines per F16 step),
+// where the row-major pass reads 4 streams a row apart; and a prompt's passes over all 8 rows
+// (vec_dot_packed) read each step's weights as 256 (BF16 pairs: 512) contiguous bytes.
+// Alternating A/B against the row-major kernels on the 4-layer GLM-4-9B bench model (bench
+// engine, 2 threads): F16 pp512 +16% with 4×4 passes over packed rows, +7-10% more with the 8×3
+// passes (pp128 likewise), generation 101-105% of the roofline against 90-103%; BF16 pp512
+// +25-35% with packed_blocked_pair below, generation unchanged within the noise.
 template <typename F>
 uint64_t packed_group_bytes(int64_t n) {
     return static_cast<uint64_t>(kPackRows) * static_cast<uint64_t>(n) * sizeof(typename F::Elem);
