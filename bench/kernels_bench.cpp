@@ -278,8 +278,9 @@ BENCHMARK(BM_DequantizeRow)
     ->Arg(id(T::Q6_K));
 BENCHMARK(BM_VecDotPacked)
     ->ArgNames({"type", "n_act"})
-    ->ArgsProduct({{id(T::Q8_0), id(T::Q4_0), id(T::Q5_0), id(T::Q4_K), id(T::Q5_K), id(T::Q6_K)},
-                   {1, 2, 4}});
+    ->ArgsProduct({{id(T::F16), id(T::BF16), id(T::Q8_0), id(T::Q4_0), id(T::Q5_0), id(T::Q4_K),
+                    id(T::Q5_K), id(T::Q6_K)},
+                   {1, 2, 3, 4}});
 BENCHMARK(BM_MatmulGemv)
     ->ArgsProduct({{id(T::Q8_0), id(T::Q4_K), id(T::Q6_K)}, {1, 2}})
     ->UseRealTime();
