@@ -58,13 +58,16 @@ uint64_t print_memory(const model::Model& m, int64_t n_ctx, int64_t max_batch_to
     const int64_t widths = 4 * hp.n_embd + 3 * hp.n_embd_q() + 2 * hp.n_embd_kv() + 3 * hp.n_ff;
     const auto buffers = static_cast<uint64_t>(max_batch_tokens * widths * 4 + hp.n_vocab * 4 * 2);
     const uint64_t total = m.weight_bytes() + kv + buffers;
+    const std::string mrope = hp.mrope() ? fmt::format(", M-RoPE sections {} (text positions only)",
+                                                       fmt::join(hp.rope_sections, "/"))
+                                         : std::string();
     std::printf(
         "\nmodel: %s, %lld layers, n_embd %lld, heads %lld/%lld (head dim %lld, rotary "
-        "%lld), n_ff %lld, vocab %lld, context %lld\n",
+        "%lld%s), n_ff %lld, vocab %lld, context %lld\n",
         std::string(model::arch_name(hp.arch)).c_str(), static_cast<long long>(hp.n_layer),
         static_cast<long long>(hp.n_embd), static_cast<long long>(hp.n_head),
         static_cast<long long>(hp.n_head_kv), static_cast<long long>(hp.n_embd_head),
-        static_cast<long long>(hp.n_rot), static_cast<long long>(hp.n_ff),
+        static_cast<long long>(hp.n_rot), mrope.c_str(), static_cast<long long>(hp.n_ff),
         static_cast<long long>(hp.n_vocab), static_cast<long long>(hp.n_ctx_train));
     std::printf(
         "memory for a %lld-token context: weights %s (mapped) + KV %s (%s/token, f16) + "

@@ -129,6 +129,8 @@ void Decoder::project_qkv(const LayerWeights& lw) {
         ops::add_bias(table_.vec, k_.data(), lw.bk, T);
         ops::add_bias(table_.vec, v_.data(), lw.bv, T);
     }
+    // One position per token: for M-RoPE files the text tokens' t, h and w components are all
+    // this index, so the Neox rotation by it is the whole of M-RoPE (hparams.h).
     for (int64_t t = 0; t < T; ++t) {
         ops::rope(q_.data() + t * nq, hp.n_head, hp.n_embd_head, hp.n_rot, pos_[sz(t)],
                   hp.rope_freq_base, hp.rope_style);

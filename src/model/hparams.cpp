@@ -21,6 +21,41 @@ Result<int64_t> read_count(const gguf::Metadata& md, const std::string& prefix,
     return static_cast<int64_t>(*value);
 }
 
+// rope.dimension_sections: 4 non-negative pair counts. As in the GGUF runtimes, the key switches
+// glm4 to M-RoPE only when the first two sections are non-zero (otherwise it is ignored and the
+// result is all 0). Their sum must cover the rotary pairs exactly: a file whose sections do not
+// describe its n_rot / 2 pairs was not made by the GLM-4.1V converter.
+Result<RopeSections> read_rope_sections(const gguf::Metadata& md, const std::string& prefix,
+                                        const HParams& hp) {
+    const std::string key = prefix + "rope.dimension_sections";
+    GS_ASSIGN_OR_RETURN(const std::vector<int64_t> values, md.get_int_array(key));
+    RopeSections sections{};
+    if (values.size() != sections.size()) {
+        return data_loss(
+            fmt::format("{} must have {} elements, has {}", key, sections.size(), values.size()));
+    }
+    int64_t sum = 0;
+    for (size_t i = 0; i < sections.size(); ++i) {
+        if (values[i] < 0 || values[i] > hp.n_rot) {
+            return data_loss(fmt::format("{}[{}] = {} is outside 0..{} (the rotary dims)", key, i,
+                                         values[i], hp.n_rot));
+        }
+        sections[i] = values[i];
+        sum += values[i];
+    }
+    if (sections[0] == 0 || sections[1] == 0) return RopeSections{};
+    if (hp.arch != Arch::Glm4) {
+        return unimplemented(
+            fmt::format("M-RoPE ({}) is supported for glm4 only, not {}", key, arch_name(hp.arch)));
+    }
+    if (2 * sum != hp.n_rot) {
+        return data_loss(
+            fmt::format("{} [{}] covers {} rotary pairs; rope.dimension_count {} has {}", key,
+                        fmt::join(sections, ", "), sum, hp.n_rot, hp.n_rot / 2));
+    }
+    return sections;
+}
+
 Status validate(const HParams& hp) {
     if (hp.n_head % hp.n_head_kv != 0) {
         return data_loss(
@@ -105,9 +140,8 @@ Result<HParams> read_hparams(const gguf::Metadata& md, std::string* warnings) {
                                 : 1.0f / std::sqrt(static_cast<float>(hp.n_embd_head));
 
     if (md.contains(prefix + "rope.dimension_sections")) {
-        // GLM-4.1V's M-RoPE: the text path needs per-token 3-D positions; refuse clearly until
-        // the vision issue lands rather than computing something subtly different.
-        return unimplemented(prefix + "rope.dimension_sections (M-RoPE) is not supported yet");
+        GS_ASSIGN_OR_RETURN(hp.rope_sections, read_rope_sections(md, prefix, hp));
+        if (hp.mrope()) hp.rope_style = RopeStyle::Neox;
     }
     if (md.contains(prefix + "rope.scaling.type")) {
         GS_ASSIGN_OR_RETURN(const std::string_view scaling,

@@ -5,6 +5,7 @@
 // which tensors exist (QKV bias, fused QKV, post-norms, tied output) are set by weights.cpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,8 +22,16 @@ Result<Arch> parse_arch(std::string_view name);
 
 enum class RopeStyle {
     Norm,  // rotate interleaved pairs (v[2k], v[2k+1]): glm4 text, chatglm, llama GGUFs
-    Neox,  // rotate half-split pairs (v[k], v[k + n_rot/2])
+    Neox,  // rotate half-split pairs (v[k], v[k + n_rot/2]): glm4 with M-RoPE (GLM-4.1V)
 };
+
+// M-RoPE (GLM-4.1V, AutoGLM-Phone-9B: ../shared/reference/glm-gguf.md §3.2.4) gives each token
+// a (t, h, w) position and rotates pair k by the component its section names: t for the first
+// sections[0] pairs, h for the next sections[1], w for the next sections[2]. Text tokens have
+// t = h = w = their index, so for text M-RoPE is plain RoPE with Neox pairing (the converter
+// permuted each head's q/k rows so that Neox pairs are the model's interleaved pairs). The
+// sections are kept for the image path, whose tokens get distinct components.
+using RopeSections = std::array<int64_t, 4>;
 
 struct HParams {
     Arch arch = Arch::Glm4;
@@ -39,6 +48,9 @@ struct HParams {
     float rms_eps = 1e-5f;
     float attn_scale = 0.0f;  // 1/sqrt(n_embd_head) unless attention.scale is set
     RopeStyle rope_style = RopeStyle::Norm;
+    RopeSections rope_sections{};  // all 0 unless M-RoPE
+
+    bool mrope() const { return rope_sections[0] > 0; }
 
     int64_t n_embd_q() const { return n_head * n_embd_head; }
     int64_t n_embd_kv() const { return n_head_kv * n_embd_head; }

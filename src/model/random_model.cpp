@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
 #include <numbers>
 
 namespace glmserve::model {
@@ -35,6 +36,10 @@ std::vector<Preset> presets() {
     RandomModelSpec glm9b = make_spec(Arch::Glm4, 4096, 4, 32, 2, 13696);
     glm9b.n_ctx = 32768;
     p.push_back({"glm4-9b", glm9b});
+    RandomModelSpec glm9bv = glm9b;  // GLM-4.1V-9B's config: mrope_section [8, 12, 12]
+    glm9bv.n_ctx = 65536;
+    glm9bv.rope_sections = {8, 12, 12, 0};
+    p.push_back({"glm4v-9b", glm9bv});
     RandomModelSpec chat9b = make_spec(Arch::ChatGlm, 4096, 4, 32, 2, 13696);
     chat9b.n_ctx = 131072;
     chat9b.rope_freq_base = 5e6f;
@@ -43,10 +48,16 @@ std::vector<Preset> presets() {
     return p;
 }
 
-// Writes one tensor of random values (or `fill` + noise for norms) in the requested type.
+// Where each output row goes in the file: row r of the random draw is stored as row
+// row_slot(r). A 1-D tensor (a bias) has one element per output row.
+using RowSlot = std::function<int64_t(int64_t)>;
+
+// Writes one tensor of random values (or `fill` + noise for norms) in the requested type. The
+// values are drawn in the same order whatever row_slot does, so a permuted tensor holds the
+// same rows as an unpermuted one of the same seed.
 Status add_tensor(gguf::GgufWriter& w, const kernels::KernelTable& table, const std::string& name,
                   std::vector<int64_t> ne, TensorType type, SeededNormal& rng, float scale,
-                  float offset) {
+                  float offset, const RowSlot& row_slot = nullptr) {
     const int64_t n_in = ne[0];
     int64_t n_rows = 1;
     for (size_t i = 1; i < ne.size(); ++i) n_rows *= ne[i];
@@ -58,11 +69,30 @@ Status add_tensor(gguf::GgufWriter& w, const kernels::KernelTable& table, const 
         return unimplemented(
             fmt::format("cannot write tensors of type {}", gguf::tensor_type_name(type)));
     }
+    const bool is_vector = ne.size() == 1;
+    std::vector<float> drawn(is_vector && row_slot ? row.size() : 0);
     for (int64_t r = 0; r < n_rows; ++r) {
         for (float& v : row) v = offset + scale * rng.next();
-        k.quantize_row(row.data(), data.data() + static_cast<uint64_t>(r) * row_bytes, n_in);
+        if (!drawn.empty()) {  // a bias: permute its elements
+            drawn = row;
+            for (int64_t i = 0; i < n_in; ++i) row[static_cast<size_t>(row_slot(i))] = drawn[i];
+        }
+        const int64_t slot = row_slot && !is_vector ? row_slot(r) : r;
+        k.quantize_row(row.data(), data.data() + static_cast<uint64_t>(slot) * row_bytes, n_in);
     }
     return w.add_tensor(name, type, ne, data);
+}
+
+// The GLM-4.1V converter's q/k row order (a bias is a tensor of 1-element rows): within each
+// head of head_dim rows, the rotary pairs (2i, 2i + 1) go to (i, i + n_rot / 2), so that the
+// runtime's half-split (Neox) pairs are the model's interleaved ones; the pass-through rows
+// stay.
+RowSlot half_split_rows(int64_t head_dim, int64_t n_rot) {
+    return [head_dim, n_rot](int64_t r) {
+        const int64_t head = r / head_dim, d = r % head_dim;
+        if (d >= n_rot) return r;
+        return head * head_dim + (d % 2 == 0 ? d / 2 : n_rot / 2 + d / 2);
+    };
 }
 
 }  // namespace
@@ -138,10 +168,14 @@ TensorType storage_type_for(TensorType wanted, int64_t n_in) {
 
 namespace {
 
+int64_t rotary_dims(const RandomModelSpec& s) {
+    const int64_t head_dim = s.n_embd / s.n_head;
+    return s.n_rot > 0 ? s.n_rot : (s.arch == Arch::Llama ? head_dim : head_dim / 2);
+}
+
 void add_hparams(const RandomModelSpec& s, gguf::GgufWriter& w) {
     const std::string a(arch_name(s.arch));
-    const int64_t head_dim = s.n_embd / s.n_head;
-    const int64_t n_rot = s.n_rot > 0 ? s.n_rot : (s.arch == Arch::Llama ? head_dim : head_dim / 2);
+    const int64_t n_rot = rotary_dims(s);
     w.set_string("general.architecture", a);
     w.set_string("general.name", s.name);
     w.set_u32("general.file_type", file_type_for(s.type));
@@ -155,6 +189,13 @@ void add_hparams(const RandomModelSpec& s, gguf::GgufWriter& w) {
     w.set_f32(a + ".attention.layer_norm_rms_epsilon", s.rms_eps);
     w.set_f32(a + ".rope.freq_base", s.rope_freq_base);
     w.set_u32(a + ".rope.dimension_count", static_cast<uint32_t>(n_rot));
+    if (s.rope_sections != RopeSections{}) {
+        std::array<int32_t, 4> sections{};
+        for (size_t i = 0; i < sections.size(); ++i) {
+            sections[i] = static_cast<int32_t>(s.rope_sections[i]);
+        }
+        w.set_i32_array(a + ".rope.dimension_sections", sections);
+    }
 }
 
 }  // namespace
@@ -168,6 +209,10 @@ Status add_random_model(const RandomModelSpec& s, const kernels::KernelTable& ta
             "n_ff {} (n_embd must divide by n_head, n_head by n_head_kv)",
             s.n_vocab, s.n_embd, s.n_layer, s.n_head, s.n_head_kv, s.n_ff));
     }
+    const bool mrope = s.rope_sections != RopeSections{};
+    if (mrope && s.arch != Arch::Glm4) {
+        return invalid_argument("rope sections (M-RoPE) are a glm4 option");
+    }
     add_hparams(s, w);
     SeededNormal rng(s.seed);
     const int64_t E = s.n_embd, F = s.n_ff, head_dim = E / s.n_head;
@@ -180,8 +225,15 @@ Status add_random_model(const RandomModelSpec& s, const kernels::KernelTable& ta
     auto norm = [&](const std::string& name, int64_t n) {
         return add_tensor(w, table, name, {n}, TensorType::F32, rng, 0.05f, 1.0f);
     };
-    auto bias = [&](const std::string& name, int64_t n) {
-        return add_tensor(w, table, name, {n}, TensorType::F32, rng, 0.05f, 0.0f);
+    auto bias = [&](const std::string& name, int64_t n, const RowSlot& row_slot = nullptr) {
+        return add_tensor(w, table, name, {n}, TensorType::F32, rng, 0.05f, 0.0f, row_slot);
+    };
+    // q/k projections and biases: in the converter's half-split order for M-RoPE.
+    const RowSlot qk_rows = mrope ? half_split_rows(head_dim, rotary_dims(s)) : nullptr;
+    auto qk_matrix = [&](const std::string& name, int64_t n_out) {
+        const float scale = 1.0f / std::sqrt(static_cast<float>(E));
+        return add_tensor(w, table, name, {E, n_out}, storage_type_for(s.type, E), rng, scale, 0.0f,
+                          qk_rows);
     };
 
     GS_RETURN_IF_ERROR(matrix("token_embd.weight", E, s.n_vocab));
@@ -195,12 +247,12 @@ Status add_random_model(const RandomModelSpec& s, const kernels::KernelTable& ta
             GS_RETURN_IF_ERROR(matrix(p + "attn_qkv.weight", E, nq + 2 * nkv));
             if (biases) GS_RETURN_IF_ERROR(bias(p + "attn_qkv.bias", nq + 2 * nkv));
         } else {
-            GS_RETURN_IF_ERROR(matrix(p + "attn_q.weight", E, nq));
-            GS_RETURN_IF_ERROR(matrix(p + "attn_k.weight", E, nkv));
+            GS_RETURN_IF_ERROR(qk_matrix(p + "attn_q.weight", nq));
+            GS_RETURN_IF_ERROR(qk_matrix(p + "attn_k.weight", nkv));
             GS_RETURN_IF_ERROR(matrix(p + "attn_v.weight", E, nkv));
             if (biases) {
-                GS_RETURN_IF_ERROR(bias(p + "attn_q.bias", nq));
-                GS_RETURN_IF_ERROR(bias(p + "attn_k.bias", nkv));
+                GS_RETURN_IF_ERROR(bias(p + "attn_q.bias", nq, qk_rows));
+                GS_RETURN_IF_ERROR(bias(p + "attn_k.bias", nkv, qk_rows));
                 GS_RETURN_IF_ERROR(bias(p + "attn_v.bias", nkv));
             }
         }

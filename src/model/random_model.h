@@ -34,6 +34,10 @@ struct RandomModelSpec {
     int64_t n_rot = 0;  // 0: half the head for glm4/chatglm, the whole head for llama
     float rope_freq_base = 10000.0f;
     float rms_eps = 1e-5f;
+    // glm4 only: non-zero makes the file a GLM-4.1V-style M-RoPE model, written as its converter
+    // writes one (rope.dimension_sections, each head's rotary q/k rows permuted to half-split
+    // order), so that it computes what the same weights without sections compute.
+    RopeSections rope_sections{};
     bool qkv_bias = true;  // ignored for llama (no biases)
     bool tied_output = false;
     gguf::TensorType type = gguf::TensorType::F32;
@@ -43,7 +47,9 @@ struct RandomModelSpec {
 
 // Named shapes: "tiny" (64 wide, 2 layers), "small" (256 wide like ../shared/golden),
 // "demo" (the built-in demo model), "glm4-9b" (GLM-4-9B-0414 layer shapes: 4096 hidden,
-// 13696 FFN, 32 heads, 2 KV heads; use with few layers), "chatglm-9b" (glm-4-9b-chat shapes).
+// 13696 FFN, 32 heads, 2 KV heads; use with few layers), "glm4v-9b" (the same with GLM-4.1V's
+// M-RoPE: the text tower of GLM-4.1V-9B and AutoGLM-Phone-9B), "chatglm-9b" (glm-4-9b-chat
+// shapes).
 Result<RandomModelSpec> random_model_preset(std::string_view name);
 std::vector<std::string_view> random_model_preset_names();
 

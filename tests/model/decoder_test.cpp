@@ -87,6 +87,22 @@ TEST(Decoder, BatchedSequencesMatchSeparateRuns) {
     }
 }
 
+// A GLM-4.1V-style file (rope.dimension_sections, q/k rows in the converter's half-split order)
+// holds the same model as the plain glm4 file of the same seed, so text must give the same
+// logits: the rotations are the same arithmetic, only the sum over each head's q·k runs in the
+// permuted order. Rotating the permuted rows as interleaved pairs instead (ignoring the
+// sections) moves logits by orders of magnitude more than this bound.
+TEST(Decoder, MRopeModelComputesTextLikeThePlainModelOfTheSameWeights) {
+    RandomModelSpec mrope_spec = testing::tiny_spec();
+    mrope_spec.rope_sections = {1, 2, 1, 0};  // tiny: head dim 16, 8 rotary dims, 4 pairs
+    Harness plain(testing::tiny_spec()), mrope(mrope_spec);
+    ASSERT_TRUE(mrope.model->hparams().mrope());
+    const auto ids = prompt(60);
+    const auto expected = plain.run_all(ids, 64);
+    EXPECT_ALL_CLOSE(mrope.run_all(ids, 64), expected, 1e-4, 0.0);
+    EXPECT_ALL_CLOSE(mrope.run_all(ids, 9), expected, 1e-4, 0.0);
+}
+
 TEST(Decoder, ScatteredBlocksGiveTheSameResultAsContiguousOnes) {
     Harness h(testing::tiny_spec());
     const auto ids = prompt(50);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <vector>
+
 #include "gguf/reader.h"
 #include "gguf/writer.h"
 
@@ -109,12 +112,66 @@ TEST(HParams, OddRotaryDimsRejected) {
     EXPECT_FALSE(read(w).ok());
 }
 
-TEST(HParams, MRopeRefusedClearly) {
+// GLM-4.1V's text tower: rotary dims 32 here (half of head dim 64), so 16 pairs.
+gguf::GgufWriter mrope_metadata(std::span<const int32_t> sections) {
     gguf::GgufWriter w = glm4_metadata();
-    const int32_t sections[] = {8, 12, 12, 0};
     w.set_i32_array("glm4.rope.dimension_sections", sections);
+    return w;
+}
+
+TEST(HParams, MRopeSectionsSwitchGlm4ToHalfSplitPairs) {
+    const int32_t sections[] = {4, 6, 6, 0};
+    auto hp = read(mrope_metadata(sections));
+    ASSERT_TRUE(hp.ok()) << hp.status().to_string();
+    EXPECT_TRUE(hp->mrope());
+    EXPECT_EQ(hp->rope_style, RopeStyle::Neox);
+    EXPECT_EQ(hp->rope_sections, (RopeSections{4, 6, 6, 0}));
+}
+
+TEST(HParams, SectionsWithoutBothLeadingParts_AreIgnoredAsTheRuntimesDo) {
+    for (const auto& sections : {std::array<int32_t, 4>{0, 8, 8, 0}, {16, 0, 0, 0}}) {
+        auto hp = read(mrope_metadata(sections));
+        ASSERT_TRUE(hp.ok()) << hp.status().to_string();
+        EXPECT_FALSE(hp->mrope());
+        EXPECT_EQ(hp->rope_style, RopeStyle::Norm);
+    }
+}
+
+TEST(HParams, MalformedRopeSectionsAreRefusedWithTheKeyNamed) {
+    const std::vector<std::vector<int32_t>> bad = {
+        {4, 6, 6},        // 3 elements
+        {4, 6, 6, 0, 0},  // 5
+        {4, -6, 6, 0},    // negative
+        {4, 6, 2, 0},     // 12 pairs, not the 16 of 32 rotary dims
+        {400, 6, 6, 0},   // beyond the rotary dims
+    };
+    for (const auto& sections : bad) {
+        auto hp = read(mrope_metadata(sections));
+        ASSERT_FALSE(hp.ok()) << ::testing::PrintToString(sections);
+        EXPECT_NE(hp.status().message().find("rope.dimension_sections"), std::string::npos)
+            << hp.status().message();
+    }
+    gguf::GgufWriter w = glm4_metadata();
+    w.set_string("glm4.rope.dimension_sections", "8,12,12,0");
     auto hp = read(w);
     ASSERT_FALSE(hp.ok());
+    EXPECT_NE(hp.status().message().find("rope.dimension_sections"), std::string::npos);
+}
+
+TEST(HParams, MRopeOutsideGlm4IsRefusedClearly) {
+    gguf::GgufWriter w;
+    w.set_string("general.architecture", "llama");
+    w.set_u32("llama.context_length", 2048);
+    w.set_u32("llama.embedding_length", 256);
+    w.set_u32("llama.block_count", 2);
+    w.set_u32("llama.feed_forward_length", 512);
+    w.set_u32("llama.attention.head_count", 4);
+    w.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    const int32_t sections[] = {8, 12, 12, 0};  // 32 pairs: llama rotates its whole 64-dim head
+    w.set_i32_array("llama.rope.dimension_sections", sections);
+    auto hp = read(w);
+    ASSERT_FALSE(hp.ok());
+    EXPECT_EQ(hp.status().code(), StatusCode::Unimplemented);
     EXPECT_NE(hp.status().message().find("M-RoPE"), std::string::npos);
 }
 
