@@ -28,12 +28,14 @@ Result<int64_t> read_count(const gguf::Metadata& md, const std::string& prefix,
 Result<RopeSections> read_rope_sections(const gguf::Metadata& md, const std::string& prefix,
                                         const HParams& hp) {
     const std::string key = prefix + "rope.dimension_sections";
-    GS_ASSIGN_OR_RETURN(const std::vector<int64_t> values, md.get_int_array(key));
     RopeSections sections{};
-    if (values.size() != sections.size()) {
+    // The count first: a hostile file's array may be huge, and nothing needs it read.
+    GS_ASSIGN_OR_RETURN(const uint64_t count, md.get_array_size(key));
+    if (count != sections.size()) {
         return data_loss(
-            fmt::format("{} must have {} elements, has {}", key, sections.size(), values.size()));
+            fmt::format("{} must have {} elements, has {}", key, sections.size(), count));
     }
+    GS_ASSIGN_OR_RETURN(const std::vector<int64_t> values, md.get_int_array(key));
     int64_t sum = 0;
     for (size_t i = 0; i < sections.size(); ++i) {
         if (values[i] < 0 || values[i] > hp.n_rot) {
