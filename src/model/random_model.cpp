@@ -83,9 +83,9 @@ Status add_tensor(gguf::GgufWriter& w, const kernels::KernelTable& table, const 
     return w.add_tensor(name, type, ne, data);
 }
 
-// The GLM-4.1V converter's q/k row order (a bias is a tensor of 1-element rows): within each
-// head of head_dim rows, the rotary pairs (2i, 2i + 1) go to (i, i + n_rot / 2), so that the
-// runtime's half-split (Neox) pairs are the model's interleaved ones; the pass-through rows
+// The GLM-4.1V converter's order of q/k output rows (and of their biases' elements): within
+// each head of head_dim rows, the rotary pairs (2i, 2i + 1) go to (i, i + n_rot / 2), so that
+// the runtime's half-split (Neox) pairs are the model's interleaved ones; the pass-through rows
 // stay.
 RowSlot half_split_rows(int64_t head_dim, int64_t n_rot) {
     return [head_dim, n_rot](int64_t r) {
@@ -217,10 +217,11 @@ Status add_random_model(const RandomModelSpec& s, const kernels::KernelTable& ta
     SeededNormal rng(s.seed);
     const int64_t E = s.n_embd, F = s.n_ff, head_dim = E / s.n_head;
     const int64_t nq = E, nkv = s.n_head_kv * head_dim;
-    auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) {
+    auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out,
+                      const RowSlot& row_slot = nullptr) {
         const float scale = 1.0f / std::sqrt(static_cast<float>(n_in));
         return add_tensor(w, table, name, {n_in, n_out}, storage_type_for(s.type, n_in), rng, scale,
-                          0.0f);
+                          0.0f, row_slot);
     };
     auto norm = [&](const std::string& name, int64_t n) {
         return add_tensor(w, table, name, {n}, TensorType::F32, rng, 0.05f, 1.0f);
@@ -230,11 +231,6 @@ Status add_random_model(const RandomModelSpec& s, const kernels::KernelTable& ta
     };
     // q/k projections and biases: in the converter's half-split order for M-RoPE.
     const RowSlot qk_rows = mrope ? half_split_rows(head_dim, rotary_dims(s)) : nullptr;
-    auto qk_matrix = [&](const std::string& name, int64_t n_out) {
-        const float scale = 1.0f / std::sqrt(static_cast<float>(E));
-        return add_tensor(w, table, name, {E, n_out}, storage_type_for(s.type, E), rng, scale, 0.0f,
-                          qk_rows);
-    };
 
     GS_RETURN_IF_ERROR(matrix("token_embd.weight", E, s.n_vocab));
     GS_RETURN_IF_ERROR(norm("output_norm.weight", E));
@@ -247,8 +243,8 @@ Status add_random_model(const RandomModelSpec& s, const kernels::KernelTable& ta
             GS_RETURN_IF_ERROR(matrix(p + "attn_qkv.weight", E, nq + 2 * nkv));
             if (biases) GS_RETURN_IF_ERROR(bias(p + "attn_qkv.bias", nq + 2 * nkv));
         } else {
-            GS_RETURN_IF_ERROR(qk_matrix(p + "attn_q.weight", nq));
-            GS_RETURN_IF_ERROR(qk_matrix(p + "attn_k.weight", nkv));
+            GS_RETURN_IF_ERROR(matrix(p + "attn_q.weight", E, nq, qk_rows));
+            GS_RETURN_IF_ERROR(matrix(p + "attn_k.weight", E, nkv, qk_rows));
             GS_RETURN_IF_ERROR(matrix(p + "attn_v.weight", E, nkv));
             if (biases) {
                 GS_RETURN_IF_ERROR(bias(p + "attn_q.bias", nq, qk_rows));
