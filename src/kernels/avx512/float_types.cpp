@@ -209,16 +209,23 @@ inline void finish(__m512 (&acc)[R][C], int64_t n, int64_t i, const typename F::
     }
 }
 
+// Sets every accumulator of a pass (in registers or in memory) to 0; unrolled, as a variable
+// index would keep a register array on the stack.
+template <int R, int C>
+inline void zero_all(__m512 (&acc)[R][C]) {
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    }
+}
+
 // out[r * out_stride + c] = Σ_i w_r[i]·a_c[i] for r < R, c < C: w, a: R and C rows of n.
 template <typename F, int R, int C>
 inline void tile_pass(int64_t n, const typename F::Elem* const* w, const typename F::Elem* const* a,
                       float* out, size_t out_stride) {
     __m512 acc[R][C];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-    }
+    zero_all(acc);
     const int64_t whole = n / F::kElems * F::kElems;
     add_steps<F, R, C, true>(acc, w, a, 0, whole);
     finish<F, R, C>(acc, n, whole, w, a, out, {.row_stride = out_stride});
@@ -272,11 +279,7 @@ void blocked_tile(int64_t n, const typename F::Elem* const* w, int n_w,
     constexpr int kMaxPasses = kMaxTileRows / kPassRows;
     PassSums<C> sums[kMaxPasses];
     const int n_passes = (n_w + kPassRows - 1) / kPassRows;
-    for (int p = 0; p < n_passes; ++p) {
-        for (auto& row : sums[p]) {
-            for (__m512& v : row) v = _mm512_setzero_ps();
-        }
-    }
+    for (int p = 0; p < n_passes; ++p) zero_all(sums[p]);
     const auto pass_rows = [n_w](int p) { return std::min(kPassRows, n_w - p * kPassRows); };
     const int64_t whole = n / F::kElems * F::kElems;
     for (int64_t from = 0; from < whole; from += F::kBlockElems) {
@@ -404,11 +407,7 @@ template <typename F, int R, int C, bool kPrefetch>
 void packed_pass(int64_t n, const typename F::Elem* group, int r0, const typename F::Elem* const* a,
                  float* out, size_t out_stride) {
     __m512 acc[R][C];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-    }
+    zero_all(acc);
     add_packed_steps<F, R, C, kPrefetch>(acc, group, r0, a, 0, n / F::kElems * F::kElems);
     finish_packed<F, R, C>(acc, n, group, r0, a, out, out_stride);
 }
@@ -422,11 +421,7 @@ void packed_blocked_pair(int64_t n, const typename F::Elem* groups, size_t group
     static_assert(F::kBlockElems > 0 && F::kBlockElems % F::kElems == 0);
     constexpr int kPasses = 2 * kPackRows / kPassRows;
     PassSums<C> sums[kPasses];
-    for (PassSums<C>& pass : sums) {
-        for (auto& row : pass) {
-            for (__m512& v : row) v = _mm512_setzero_ps();
-        }
-    }
+    for (PassSums<C>& pass : sums) zero_all(pass);
     // Pass p: rows (p % 2)·4.. of group p / 2, whose outputs are rows p·4.. of the pair.
     const auto group_of = [&](int p) { return groups + (p / 2) * group_elems; };
     const auto first_row = [](int p) { return (p % 2) * kPassRows; };
