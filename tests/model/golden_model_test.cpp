@@ -1,18 +1,25 @@
 // Cross-runtime check: every model and case of ../shared/golden/cases against our engine.
 //
-// What we found about the reference (measured; details in the issue #2 note):
-// - It stores K/V as f16, as we do; position 0 then matches to the last bit.
-// - Its attention path differs between cases: the `ids-*` cases of the float models match our
-//   f32 attention math to <= 0.0101, while the `text-*` cases match to <= 0.001 only when we
-//   emulate flash attention with an f16 output accumulator and f16-rounded queries — which in
-//   turn moves the ids cases by 0.02-0.15. One engine cannot match both.
-// - Quantized files match bit for bit until a last-bit difference in float summation order
-//   flips one rounding of an activation quantized to Q8_0/Q8_K; from then on that row (and,
-//   through the KV cache, later rows) moves by 0.1-0.45.
-// So we keep the more accurate f32 attention and assert the README's 0.01 where the reference
-// used the same attention math, bounds measured against it elsewhere:
-//   float models, ids-*:  max |Δlogit| <= 0.01  (the README's; worst seen 0.0088, with the ref
-//                                               kernels 0.0086)
+// What the reference is (measured, issue #2): llama.cpp with flash attention on, as its default
+// "auto" picks on CPU. The llama.cpp that node-llama-cpp 3.22.1 bundles (scripts/compare-llama-cpp
+// builds it), run natively on an AVX-512 host with 2 threads, reproduces every case here bit for
+// bit. Its CPU flash attention has two numerics, chosen by batch size:
+// - batches of 64 or more rows (the `ids-64`/`ids-300` prompts) take a tiled path in f32, the
+//   same math as ours: there our float logits agree to <= 0.0084;
+// - smaller batches (the `text-*` prompts, and every decode step) round queries to f16 and
+//   accumulate V in f16, which moves logits by up to 0.075 from exact math
+//   (float64_oracle_test.cpp: ours stay within 0.003 of it). A deterministic engine, whose result
+//   for a token may not depend on the batch it came in, cannot follow both; we keep f32 everywhere.
+// The reference's own AVX2 build (same source, same flags otherwise) misses the README's 0.01 on
+// glm4-mqa-tied-f32 text-mixed (0.0245), and with flash attention off it is 0.075 away there.
+// Quantized files: each engine quantizes activations to Q8_0/Q8_K, and a last-bit difference in
+// float summation order flips one rounding now and then; from there on that row (and, through the
+// KV cache, later rows) moves by 0.1-0.45. The reference's AVX2 build, whose quantized kernels
+// mostly give the AVX-512 build's bits, flips rarely and stays within 0.21; the same llama.cpp
+// with flash attention off is 0.27-0.44 from the reference, with top-1 agreement down to 12/16.
+// So the bounds below are the README's where the reference computed what we compute, and measured
+// ones elsewhere:
+//   float models, ids-*:  max |Δlogit| <= 0.01  (the README's; worst seen 0.0084)
 //   float models, text-*: max |Δlogit| <= 0.08  (worst seen 0.075, on logits of magnitude ~135)
 //   quantized models:     max |Δlogit| <= 0.5   (worst seen 0.43; the README's 0.25)
 // and, as the README intends, the top-1 token must agree wherever the reference's own
