@@ -23,9 +23,12 @@
 //   float models, ids-*:  max |Δlogit| <= 0.01  (the README's; worst seen 0.0084)
 //   float models, text-*: max |Δlogit| <= 0.08  (worst seen 0.075, on logits of magnitude ~135)
 //   quantized models:     max |Δlogit| <= 0.5   (worst seen 0.43; the README's 0.25)
-// and, as the README intends, the top-1 token must agree wherever the reference's own
-// top-1/top-2 margin exceeds 2 × that bound, and greedy continuations must agree up to the
-// first step whose margin is below it.
+// Top-1 tokens and greedy continuations are held to the README's own tolerances (0.01 float,
+// 0.25 quantized): the top-1 token must agree wherever the reference's top-1/top-2 margin
+// exceeds 2 × that tolerance, and greedy continuations must agree up to the first step whose
+// margin is below it. (Counting every row, quantized top-1 agreement is 96.8-98.1% per model for
+// us and 96.1-98.7% for llama.cpp with flash attention off, against the README's 98%; the rows
+// that differ are ones where the reference's margin is under 0.5.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -83,9 +86,16 @@ double top_margin(std::span<const float> row) {
     return static_cast<double>(first) - second;
 }
 
+// The bound on max |Δlogit| (see the top of the file).
 double tolerance_of(const GoldenCase& c) {
     if (is_quantized(c.model)) return 0.5;
     return c.name.starts_with("ids-") ? 0.01 : 0.08;
+}
+
+// The golden README's logit tolerance, which decides where a top-1 token is clear enough that
+// any correct engine must pick it.
+double readme_tolerance_of(const GoldenCase& c) {
+    return is_quantized(c.model) ? 0.25 : 0.01;
 }
 
 class GoldenModelTest : public ::testing::TestWithParam<GoldenCase> {};
@@ -134,7 +144,7 @@ TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
         const int32_t ours = engine::argmax(row(actual));
         const int32_t theirs = engine::argmax(row(expected));
         agree += ours == theirs;
-        if (top_margin(row(expected)) > 2 * tol) {
+        if (top_margin(row(expected)) > 2 * readme_tolerance_of(gc)) {
             EXPECT_EQ(ours, theirs) << "top token differs at row " << r;
         }
     }
@@ -145,7 +155,8 @@ TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
     auto out = (*gen)->generate(prompt, options, nullptr);
     ASSERT_TRUE(out.ok()) << out.status().to_string();
     for (size_t i = 0; i < greedy.size() && i < out->tokens.size(); ++i) {
-        if (margins[i] < 2 * tol) break;  // from here on the reference itself is a coin toss
+        // From here on the reference itself is a coin toss.
+        if (margins[i] < 2 * readme_tolerance_of(gc)) break;
         ASSERT_EQ(out->tokens[i], greedy[i]) << "greedy step " << i;
     }
 }
