@@ -105,13 +105,13 @@ std::vector<OracleCase> oracle_cases() {
          with(Arch::Glm4, [](RandomModelSpec& s) { s.type = gguf::TensorType::BF16; })},
         {"chatglm", with(Arch::ChatGlm, same)},
         {"llama", with(Arch::Llama, same)},
-        {"llama_gqa4", with(Arch::Llama, [](RandomModelSpec& s) { s.n_head_kv = 1; })},
+        {"llama_mqa", with(Arch::Llama, [](RandomModelSpec& s) { s.n_head_kv = 1; })},
     };
 }
 
 class Float64OracleTest : public ::testing::TestWithParam<OracleCase> {};
 
-// 70 positions: past one 64-position attention tile and several KV blocks.
+// 70 positions: five 16-position KV blocks, the last one partly filled.
 TEST_P(Float64OracleTest, EngineLogitsMatchExactMath) {
     const RandomModelSpec& spec = GetParam().spec;
     gguf::GgufWriter writer;
@@ -148,7 +148,7 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, Float64OracleTest, ::testing::ValuesIn(orac
 // f32-attention cases: 0.0095), hence 0.02 there.
 class GoldenFloat64Test : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {};
 
-TEST_P(GoldenFloat64Test, EngineIsWithinTheReadmeBoundOfExactMath) {
+TEST_P(GoldenFloat64Test, EngineLogitsAreCloseToExactMath) {
     GS_REQUIRE_GOLDEN(golden);
     const auto [model_name, case_name] = GetParam();
     std::ifstream in(golden / "cases" / model_name / (std::string(case_name) + ".json"));

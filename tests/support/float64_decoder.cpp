@@ -18,9 +18,10 @@ double round_to_f16(double v) {
     return static_cast<double>(static_cast<_Float16>(static_cast<float>(v)));
 }
 
+// Round to nearest even on the float's upper 16 bits (NaN passes through).
 double round_to_bf16(double v) {
-    const uint32_t bits = std::bit_cast<uint32_t>(static_cast<float>(v));
     if (std::isnan(v)) return v;
+    const uint32_t bits = std::bit_cast<uint32_t>(static_cast<float>(v));
     const uint32_t rounded = (bits + 0x7fff + ((bits >> 16) & 1)) & 0xffff0000u;
     return static_cast<double>(std::bit_cast<float>(rounded));
 }
