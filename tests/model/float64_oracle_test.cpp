@@ -9,8 +9,6 @@
 // f16, so its logits there sit 0.01-0.075 from exact math while ours sit within 0.005.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -151,31 +149,26 @@ class GoldenFloat64Test : public ::testing::TestWithParam<std::tuple<const char*
 TEST_P(GoldenFloat64Test, EngineLogitsAreCloseToExactMath) {
     GS_REQUIRE_GOLDEN(golden);
     const auto [model_name, case_name] = GetParam();
-    std::ifstream in(golden / "cases" / model_name / (std::string(case_name) + ".json"));
-    ASSERT_TRUE(in) << "missing case file";
-    const nlohmann::json j = nlohmann::json::parse(in);
-    const auto prompt = j.at("prompt_tokens").get<std::vector<int32_t>>();
-    const auto first = static_cast<size_t>(j.at("logits_first_pos").get<int64_t>() *
-                                           j.at("n_vocab").get<int64_t>());
-    const std::vector<float> reference = testing::read_f32_file(
-        golden / "cases" / model_name / (std::string(case_name) + ".logits.f32"));
+    const auto files = testing::read_golden_case(golden, model_name, case_name);
+    ASSERT_TRUE(files) << "missing case file";
+    const auto first = static_cast<size_t>(files->logits_first_pos * files->n_vocab);
 
     const auto path = golden / "models" / (std::string(model_name) + ".gguf");
     auto file = gguf::GgufFile::open(path);
     ASSERT_TRUE(file.ok());
-    auto exact = testing::float64_logits(*file, prompt);
+    auto exact = testing::float64_logits(*file, files->prompt);
     ASSERT_TRUE(exact.ok()) << exact.status().to_string();
     const std::span<const double> exact_rows = std::span<const double>(*exact).subspan(first);
 
     const std::vector<float> ours =
-        engine_logits(std::move(*file), kernels::active_kernels(), prompt);
+        engine_logits(std::move(*file), kernels::active_kernels(), files->prompt);
     ASSERT_EQ(ours.size(), exact->size());
     const Comparison c = compare(std::span<const float>(ours).subspan(first), exact_rows);
     const bool f16_weights = std::string_view(model_name).ends_with("-f16");
     EXPECT_LE(c.max_abs_diff, f16_weights ? 0.02 : 0.01);
     RecordProperty("ours_vs_exact", std::to_string(c.max_abs_diff));
     RecordProperty("reference_vs_exact",
-                   std::to_string(compare(reference, exact_rows).max_abs_diff));
+                   std::to_string(compare(files->logits, exact_rows).max_abs_diff));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -184,12 +177,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          "llama-f16"),
                        ::testing::Values("ids-64", "ids-300", "text-short", "text-mixed")),
     [](const auto& param_info) {
-        std::string name =
-            std::string(std::get<0>(param_info.param)) + "_" + std::get<1>(param_info.param);
-        for (char& c : name) {
-            if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-        }
-        return name;
+        return testing::gtest_safe_name(std::string(std::get<0>(param_info.param)) + "_" +
+                                        std::get<1>(param_info.param));
     });
 
 }  // namespace

@@ -32,8 +32,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -103,16 +101,15 @@ class GoldenModelTest : public ::testing::TestWithParam<GoldenCase> {};
 TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
     GS_REQUIRE_GOLDEN(golden);
     const GoldenCase& gc = GetParam();
-    std::ifstream in(golden / "cases" / gc.model / (gc.name + ".json"));
-    ASSERT_TRUE(in) << "missing case file";
-    const nlohmann::json j = nlohmann::json::parse(in);
-    const auto prompt = j.at("prompt_tokens").get<std::vector<int32_t>>();
-    const auto greedy = j.at("greedy").get<std::vector<int32_t>>();
-    const auto margins = j.at("greedy_margin").get<std::vector<double>>();
-    const auto n_vocab = j.at("n_vocab").get<int64_t>();
-    const auto first_pos = j.at("logits_first_pos").get<int64_t>();
-    const std::vector<float> expected =
-        testing::read_f32_file(golden / "cases" / gc.model / (gc.name + ".logits.f32"));
+    const auto files = testing::read_golden_case(golden, gc.model, gc.name);
+    ASSERT_TRUE(files) << "missing case file";
+    // Plain references, not a structured binding: lambdas below capture them.
+    const std::vector<int32_t>& prompt = files->prompt;
+    const std::vector<int32_t>& greedy = files->greedy;
+    const std::vector<double>& margins = files->greedy_margin;
+    const int64_t n_vocab = files->n_vocab;
+    const int64_t first_pos = files->logits_first_pos;
+    const std::vector<float>& expected = files->logits;
 
     const auto& table = kernels::active_kernels();
     auto model = model::Model::load(golden / "models" / (gc.model + ".gguf"), table);
@@ -163,12 +160,8 @@ TEST_P(GoldenModelTest, LogitsAndGreedyMatchReference) {
 
 INSTANTIATE_TEST_SUITE_P(AllCases, GoldenModelTest, ::testing::ValuesIn(all_cases()),
                          [](const ::testing::TestParamInfo<GoldenCase>& param_info) {
-                             std::string name =
-                                 param_info.param.model + "_" + param_info.param.name;
-                             for (char& c : name) {
-                                 if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                             }
-                             return name;
+                             return testing::gtest_safe_name(param_info.param.model + "_" +
+                                                             param_info.param.name);
                          });
 
 }  // namespace

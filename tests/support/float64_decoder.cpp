@@ -279,10 +279,11 @@ Result<std::vector<double>> float64_logits(const gguf::GgufFile& file,
     GS_ASSIGN_OR_RETURN(const Matrix embd, read_matrix(file, "token_embd.weight"));
     GS_ASSIGN_OR_RETURN(const std::vector<double> out_norm,
                         read_vector(file, "output_norm.weight"));
-    Matrix out_w = embd;  // tied embeddings unless the file has its own output matrix
+    Matrix own_output;  // empty with tied embeddings
     if (file.find_tensor("output.weight") != nullptr) {
-        GS_ASSIGN_OR_RETURN(out_w, read_matrix(file, "output.weight"));
+        GS_ASSIGN_OR_RETURN(own_output, read_matrix(file, "output.weight"));
     }
+    const Matrix& out_w = own_output.rows > 0 ? own_output : embd;
     std::vector<Layer> layers;
     for (int64_t l = 0; l < hp.n_layer; ++l) {
         GS_ASSIGN_OR_RETURN(Layer L, read_layer(file, l));
